@@ -1,0 +1,95 @@
+#ifndef VROEG_SERVER_STORAGE_OBSERVATION_STORE_H_
+#define VROEG_SERVER_STORAGE_OBSERVATION_STORE_H_
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "vroeg/api/v1/observation.pb.h"
+
+namespace vroeg {
+
+// What a correction replaces: one reporter's figure for one indicator, care form and
+// municipality. Together with a period it names one current value.
+struct SeriesKey {
+  std::string reporter;  // urn:vroeg:<kind>:<id>
+  std::string indicator;
+  std::string care_form;     // empty for organisation-level indicators
+  std::string municipality;  // empty when not split by municipality
+  auto operator<=>(const SeriesKey&) const = default;
+};
+
+struct StoredObservation {
+  SeriesKey series;
+  std::string period_start;  // YYYY-MM-DD
+  std::string period_end;    // YYYY-MM-DD
+  api::v1::Granularity granularity = api::v1::GRANULARITY_UNSPECIFIED;
+  double value = 0;
+  std::string submission_id;
+  absl::Time received_at;
+  // False once a later submission replaced this value for the same series and period.
+  bool current = true;
+};
+
+// One submission as the collector commits it: every observation shares reporter,
+// submission id and received time.
+struct SubmissionRecord {
+  std::string reporter;
+  std::string submission_id;
+  // Hex SHA-256 of the submission's canonical content; tells a retry from a reused id.
+  std::string digest;
+  absl::Time received_at;
+  std::vector<StoredObservation> observations;
+};
+
+struct CommitResult {
+  // True when (reporter, submission_id) was committed before with the same digest.
+  bool duplicate = false;
+  uint32_t stored = 0;
+  uint32_t corrections = 0;
+  // When the submission was first committed.
+  absl::Time committed_at;
+};
+
+struct StoreCounts {
+  uint64_t submissions = 0;
+  // Every stored observation, history included.
+  uint64_t observations = 0;
+  // Observations that are the current value of their series and period.
+  uint64_t current = 0;
+};
+
+// Durable storage of submissions and observations with correction history.
+// Implementations are thread-safe: every method may be called from any thread.
+class ObservationStore {
+ public:
+  virtual ~ObservationStore() = default;
+
+  // Commits the whole submission atomically and durably before returning OK. A new
+  // observation for an existing (series, period) becomes current and the earlier one stays
+  // as history (current = false). Errors: ALREADY_EXISTS when the reporter used the
+  // submission id before for a different digest (nothing written); UNAVAILABLE when storage
+  // cannot be written (nothing written; retry is safe).
+  virtual absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission) = 0;
+
+  // Calls `fn` for every current observation, in no particular order. Used to rebuild
+  // in-memory state at start-up.
+  virtual absl::Status ForEachCurrent(
+      const std::function<void(const StoredObservation&)>& fn) = 0;
+
+  // Every value ever stored for one series and period, oldest first.
+  virtual absl::StatusOr<std::vector<StoredObservation>> History(
+      const SeriesKey& series, const std::string& period_start,
+      const std::string& period_end) = 0;
+
+  virtual absl::StatusOr<StoreCounts> Counts() = 0;
+};
+
+}  // namespace vroeg
+
+#endif  // VROEG_SERVER_STORAGE_OBSERVATION_STORE_H_
