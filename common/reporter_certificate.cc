@@ -1,0 +1,42 @@
+#include "common/reporter_certificate.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/certificate.h"
+
+namespace vroeg {
+
+absl::StatusOr<ReporterId> ReporterFromCertificatePem(absl::string_view pem) {
+  auto info = ParseCertificatePem(pem);
+  if (!info.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("client certificate unreadable: ", info.status().message()));
+  }
+  std::vector<std::string> urns;
+  for (const std::string& uri : info->uri_sans) {
+    if (absl::StartsWith(uri, "urn:vroeg:")) urns.push_back(uri);
+  }
+  if (urns.empty()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "certificate '", info->subject,
+        "' carries no urn:vroeg:<kind>:<id> URI SAN; issue one with vroegctl pki issue"));
+  }
+  if (urns.size() > 1) {
+    return absl::UnauthenticatedError(absl::StrCat("certificate '", info->subject,
+                                                   "' names more than one reporter (",
+                                                   absl::StrJoin(urns, ", "),
+                                                   "); a certificate must name exactly one"));
+  }
+  auto reporter = ParseReporterUrn(urns[0]);
+  if (!reporter.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate identity is malformed: ", reporter.status().message()));
+  }
+  return reporter;
+}
+
+}  // namespace vroeg

@@ -1,0 +1,243 @@
+#include "server/ingestor.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/period.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/time_util.h"
+#include "openssl/sha.h"
+
+namespace vroeg {
+namespace {
+
+// A bounded set of reasons, used as a metric label.
+absl::string_view ReasonLabel(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+      return "invalid";
+    case absl::StatusCode::kPermissionDenied:
+      return "permission_denied";
+    case absl::StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case absl::StatusCode::kAlreadyExists:
+      return "id_reused";
+    case absl::StatusCode::kUnavailable:
+      return "storage_unavailable";
+    case absl::StatusCode::kResourceExhausted:
+      return "too_large";
+    default:
+      return "internal";
+  }
+}
+
+absl::Status ValidateSubmissionId(const std::string& id) {
+  if (id.empty() || id.size() > 128) {
+    return absl::InvalidArgumentError(
+        "submission_id: must be 1 to 128 characters; choose one per batch and reuse it on "
+        "retries");
+  }
+  for (char c : id) {
+    if (!(absl::ascii_isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-')) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "submission_id: '", absl::CHexEscape(id), "' may contain only letters, digits, '.', '_', ':' and '-'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// SHA-256 over the deterministic encoding of the observations, so a retry of the same bytes
+// matches and any change in content does not.
+std::string Digest(const api::v1::SubmitRequest& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    for (const auto& observation : request.observations()) {
+      coded.WriteVarint32(static_cast<uint32_t>(observation.ByteSizeLong()));
+      observation.SerializeWithCachedSizes(&coded);
+    }
+  }
+  unsigned char hash[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), hash);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(hash), sizeof(hash)));
+}
+
+}  // namespace
+
+Ingestor::Ingestor(std::shared_ptr<const Catalogue> catalogue, const config::v1::Region& region,
+                   ObservationStore* store, LatestState* state, const Clock* clock,
+                   Logger* logger, prometheus::Registry* registry)
+    : catalogue_(std::move(catalogue)),
+      region_(region),
+      store_(store),
+      state_(state),
+      clock_(clock),
+      logger_(logger) {
+  accepted_ = &prometheus::BuildCounter()
+                   .Name("vroeg_submissions_accepted_total")
+                   .Help("Submissions committed to storage (duplicates not included).")
+                   .Register(*registry)
+                   .Add({});
+  duplicates_ = &prometheus::BuildCounter()
+                     .Name("vroeg_submissions_duplicate_total")
+                     .Help("Retries of an already committed submission, acknowledged again.")
+                     .Register(*registry)
+                     .Add({});
+  rejected_ = &prometheus::BuildCounter()
+                   .Name("vroeg_submissions_rejected_total")
+                   .Help("Submissions refused, by reason.")
+                   .Register(*registry);
+  for (absl::StatusCode code :
+       {absl::StatusCode::kInvalidArgument, absl::StatusCode::kPermissionDenied,
+        absl::StatusCode::kUnauthenticated, absl::StatusCode::kAlreadyExists,
+        absl::StatusCode::kUnavailable, absl::StatusCode::kResourceExhausted,
+        absl::StatusCode::kInternal}) {
+    rejected_->Add({{"reason", std::string(ReasonLabel(code))}});
+  }
+  observations_stored_ = &prometheus::BuildCounter()
+                              .Name("vroeg_observations_stored_total")
+                              .Help("Observations committed to storage, corrections included.")
+                              .Register(*registry)
+                              .Add({});
+  corrections_ = &prometheus::BuildCounter()
+                      .Name("vroeg_observation_corrections_total")
+                      .Help("Stored observations that replaced an earlier value.")
+                      .Register(*registry)
+                      .Add({});
+  commit_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("vroeg_commit_duration_seconds")
+           .Help("Time to commit one submission durably to storage.")
+           .Register(*registry)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                            5});
+}
+
+void Ingestor::CountRejection(absl::StatusCode code) {
+  rejected_->Add({{"reason", std::string(ReasonLabel(code))}}).Increment();
+}
+
+absl::StatusOr<api::v1::SubmitResponse> Ingestor::Submit(const ReporterId& caller,
+                                                         api::v1::SubmitRequest request) {
+  const std::string submission_id = request.submission_id();
+  const size_t observations = request.observations_size();
+  auto response = SubmitChecked(caller, std::move(request));
+  if (!response.ok()) {
+    CountRejection(response.status().code());
+    logger_->Warning("submission_refused",
+                     {{"reporter", caller.Urn()},
+                      {"submission_id", submission_id},
+                      {"observations", observations},
+                      {"code", absl::StatusCodeToString(response.status().code())},
+                      {"reason", response.status().message()}});
+    return response;
+  }
+  logger_->Info(response->duplicate() ? "submission_duplicate" : "submission_accepted",
+                {{"reporter", caller.Urn()},
+                 {"submission_id", submission_id},
+                 {"observations", observations},
+                 {"stored", response->stored()},
+                 {"corrections", response->corrections()}});
+  return response;
+}
+
+absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId& caller,
+                                                                api::v1::SubmitRequest request) {
+  const std::string caller_urn = caller.Urn();
+  if (caller.kind == api::v1::SUPERVISOR) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(caller_urn, " is a supervisor identity, which may read but not submit"));
+  }
+  if (!request.reporter().empty()) {
+    auto named = ParseReporterUrn(request.reporter());
+    if (!named.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("reporter: ", named.status().message()));
+    }
+    if (*named != caller) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "certificate identity ", caller_urn, " may submit only for itself, not for ",
+          named->Urn()));
+    }
+  }
+  VROEG_RETURN_IF_ERROR(ValidateSubmissionId(request.submission_id()));
+  if (request.observations_size() > kMaxObservationsPerSubmission) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "submission has ", request.observations_size(), " observations; at most ",
+        kMaxObservationsPerSubmission, " are accepted at once: split it into several"));
+  }
+
+  const absl::Time now = clock_->Now();
+  ValidationContext context{catalogue_, caller, DutchDate(now),
+                            {region_.municipalities().begin(), region_.municipalities().end()},
+                            region_.code()};
+  std::vector<Problem> problems = ValidateObservations(context, request.mutable_observations());
+  if (!problems.empty()) {
+    api::v1::SubmissionRejection rejection;
+    std::vector<Problem> listed;
+    for (size_t i = 0; i < problems.size() && i < static_cast<size_t>(kMaxListedProblems); ++i) {
+      const Problem& p = problems[i];
+      auto* out = rejection.add_problems();
+      out->set_source_row(p.row);
+      out->set_source_column(p.column);
+      out->set_value(p.value);
+      out->set_message(p.message);
+    }
+    rejection.set_truncated(problems.size() > static_cast<size_t>(kMaxListedProblems));
+    absl::Status status = absl::InvalidArgumentError(
+        absl::StrCat(problems.size(), " of the submission's observations are invalid; first: ",
+                     FormatProblem(problems[0])));
+    SetRejection(&status, rejection);
+    return status;
+  }
+
+  SubmissionRecord record;
+  record.reporter = caller_urn;
+  record.submission_id = request.submission_id();
+  record.digest = Digest(request);
+  record.received_at = now;
+  record.observations.reserve(request.observations_size());
+  for (const auto& o : request.observations()) {
+    StoredObservation stored;
+    stored.series = SeriesKey{caller_urn, o.indicator(), o.care_form(), o.municipality()};
+    stored.period_start = o.period().start();
+    stored.period_end = o.period().end();
+    stored.granularity = o.period().granularity();
+    stored.value = o.value();
+    stored.submission_id = record.submission_id;
+    stored.received_at = now;
+    record.observations.push_back(std::move(stored));
+  }
+
+  absl::MutexLock lock(&commit_mu_);
+  const absl::Time started = clock_->Now();
+  VROEG_ASSIGN_OR_RETURN(CommitResult result, store_->Commit(record));
+  commit_seconds_->Observe(absl::ToDoubleSeconds(clock_->Now() - started));
+  if (result.duplicate) {
+    duplicates_->Increment();
+  } else {
+    accepted_->Increment();
+    observations_stored_->Increment(result.stored);
+    corrections_->Increment(result.corrections);
+    for (const auto& observation : record.observations) state_->Apply(observation);
+  }
+  api::v1::SubmitResponse response;
+  response.set_submission_id(record.submission_id);
+  response.set_duplicate(result.duplicate);
+  response.set_stored(result.stored);
+  response.set_corrections(result.corrections);
+  *response.mutable_committed_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      absl::ToUnixMicros(result.committed_at));
+  return response;
+}
+
+}  // namespace vroeg
