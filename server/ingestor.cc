@@ -3,16 +3,13 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/digest.h"
 #include "common/grpc_status.h"
 #include "common/period.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
-#include "openssl/sha.h"
 
 namespace vroeg {
 namespace {
@@ -46,29 +43,10 @@ absl::Status ValidateSubmissionId(const std::string& id) {
   for (char c : id) {
     if (!(absl::ascii_isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-')) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "submission_id: '", absl::CHexEscape(id), "' may contain only letters, digits, '.', '_', ':' and '-'"));
+          "submission_id: '", id, "' may contain only letters, digits, '.', '_', ':' and '-'"));
     }
   }
   return absl::OkStatus();
-}
-
-// SHA-256 over the deterministic encoding of the observations, so a retry of the same bytes
-// matches and any change in content does not.
-std::string Digest(const api::v1::SubmitRequest& request) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    for (const auto& observation : request.observations()) {
-      coded.WriteVarint32(static_cast<uint32_t>(observation.ByteSizeLong()));
-      observation.SerializeWithCachedSizes(&coded);
-    }
-  }
-  unsigned char hash[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), hash);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(hash), sizeof(hash)));
 }
 
 }  // namespace
@@ -203,7 +181,7 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
   SubmissionRecord record;
   record.reporter = caller_urn;
   record.submission_id = request.submission_id();
-  record.digest = Digest(request);
+  record.digest = ObservationsDigest(request.observations());
   record.received_at = now;
   record.observations.reserve(request.observations_size());
   for (const auto& o : request.observations()) {

@@ -1,0 +1,85 @@
+// vroeg-agent: reads a provider's or municipality's exports and submits them to the regional
+// collector. Logic lives in the agent libraries; this file only parses the command line.
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "agent/agent_settings.h"
+#include "agent/collector_client.h"
+#include "agent/file_submitter.h"
+#include "common/catalogue.h"
+#include "common/clock.h"
+#include "common/period.h"
+#include "common/reporter_certificate.h"
+#include "common/tls.h"
+
+namespace {
+
+int Fail(absl::string_view message) {
+  std::cerr << "vroeg-agent: error: " << message << "\n";
+  return vroeg::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "vroeg-agent: submits youth-care indicator exports (CSV or JSON) to the regional "
+      "collector over mutual TLS.\nExit codes: 0 all accepted, 1 a file was rejected (fix it), "
+      "2 usage or configuration error, 3 collector unreachable (try again later)."};
+  app.set_version_flag("--version", std::string("vroeg-agent ") + VROEG_VERSION);
+  app.require_subcommand(1);
+
+  std::string config_path = "/etc/vroeg/agent.yaml";
+  std::vector<std::string> files;
+  auto* submit = app.add_subcommand(
+      "submit",
+      "Check files against the collector's catalogue and submit each valid file as one "
+      "submission; prints per file what was stored or exactly why not");
+  submit->add_option("-c,--config", config_path, "Agent configuration file (YAML)")
+      ->capture_default_str();
+  submit->add_option("files", files, "CSV or JSON files to submit")->required();
+
+  std::string catalogue_path = "/usr/share/vroeg/catalogue.yaml";
+  std::string reporter_urn;
+  std::string check_config;
+  auto* check = app.add_subcommand(
+      "check", "Validate files offline against a catalogue file, without contacting the collector");
+  check->add_option("--catalogue", catalogue_path, "Catalogue file (YAML)")->capture_default_str();
+  check->add_option("--reporter", reporter_urn,
+                    "Reporter to check for, e.g. urn:vroeg:provider:12345678");
+  check->add_option("-c,--config", check_config,
+                    "Take the reporter from this agent configuration's certificate instead");
+  check->add_option("files", files, "CSV or JSON files to check")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  vroeg::SystemClock clock;
+
+  if (*submit) {
+    auto settings = vroeg::LoadAgentSettings(config_path);
+    if (!settings.ok()) return Fail(settings.status().message());
+    auto client = vroeg::CollectorClient::Create(*settings);
+    if (!client.ok()) return Fail(client.status().message());
+    return vroeg::SubmitFiles(files, **client, clock, std::cout);
+  }
+
+  auto catalogue = vroeg::Catalogue::LoadFile(catalogue_path);
+  if (!catalogue.ok()) return Fail(catalogue.status().message());
+  vroeg::ReporterId reporter;
+  if (!reporter_urn.empty()) {
+    auto parsed = vroeg::ParseReporterUrn(reporter_urn);
+    if (!parsed.ok()) return Fail(absl::StrCat("--reporter: ", parsed.status().message()));
+    reporter = *parsed;
+  } else if (!check_config.empty()) {
+    auto settings = vroeg::LoadAgentSettings(check_config);
+    if (!settings.ok()) return Fail(settings.status().message());
+    auto tls = vroeg::LoadTlsMaterial(settings->config.tls(), settings->base_dir);
+    if (!tls.ok()) return Fail(tls.status().message());
+    auto parsed = vroeg::ReporterFromCertificatePem(tls->certificate_pem);
+    if (!parsed.ok()) return Fail(parsed.status().message());
+    reporter = *parsed;
+  } else {
+    return Fail("check needs --reporter URN or --config FILE to know who reports");
+  }
+  vroeg::ValidationContext context{*catalogue, reporter, vroeg::DutchDate(clock.Now()), {}, ""};
+  return vroeg::CheckFiles(files, context, std::cout);
+}
