@@ -1,0 +1,20 @@
+#ifndef VROEG_TESTS_SUPPORT_HTTP_GET_H_
+#define VROEG_TESTS_SUPPORT_HTTP_GET_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace vroeg::testing {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+// A plain HTTP/1.0 GET to 127.0.0.1:port, enough for /metrics and Prometheus' API in tests.
+absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path);
+
+}  // namespace vroeg::testing
+
+#endif  // VROEG_TESTS_SUPPORT_HTTP_GET_H_

@@ -1,0 +1,144 @@
+#include "tests/support/test_region.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/support/http_get.h"
+
+namespace vroeg::testing {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// provider-12345678 for urn:vroeg:provider:12345678.
+std::string Stem(const std::string& urn) {
+  std::vector<std::string> parts = absl::StrSplit(urn, ':');
+  return parts.size() == 4 ? absl::StrCat(parts[2], "-", parts[3]) : "client";
+}
+
+void Vroegctl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {VroegctlBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto result = RunCommand(argv);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->exit_code, 0) << result->out << result->err;
+}
+
+}  // namespace
+
+std::string CollectorBinary() { return VROEG_COLLECTOR_BIN; }
+std::string AgentBinary() { return VROEG_AGENT_BIN; }
+std::string VroegctlBinary() { return VROEGCTL_BIN; }
+std::string SourceDir() { return VROEG_SOURCE_DIR_PATH; }
+
+TestRegion::TestRegion() {
+  Vroegctl({"pki", "init", "--dir", ca_dir(), "--region", "flevoland"});
+  Vroegctl({"pki", "issue", "--dir", ca_dir(), "--server", "--dns", "localhost", "--ip",
+            "127.0.0.1"});
+}
+
+std::string TestRegion::Issue(const std::string& urn) {
+  const std::string stem = absl::StrCat(ca_dir(), "/", Stem(urn));
+  if (!std::ifstream(stem + ".crt")) Vroegctl({"pki", "issue", "--dir", ca_dir(), "--identity", urn});
+  return stem;
+}
+
+std::string TestRegion::CollectorConfig(const std::string& database) {
+  const std::string path = dir_.Sub("collector.yaml");
+  WriteFile(path, absl::StrCat(R"(region:
+  code: flevoland
+  name: Flevoland
+  municipalities:
+    - {code: GM0034, name: Almere}
+    - {code: GM0303, name: Dronten}
+    - {code: GM0995, name: Lelystad}
+    - {code: GM0171, name: Noordoostpolder}
+    - {code: GM0184, name: Urk}
+    - {code: GM0050, name: Zeewolde}
+listen: 127.0.0.1:0
+metrics_listen: 127.0.0.1:0
+catalogue: )",
+                               SourceDir(), R"(/deploy/catalogue/catalogue.yaml
+storage: {sqlite: {path: )",
+                               database, R"(}}
+tls: {certificate: ca/server.crt, private_key: ca/server.key, ca_certificate: ca/ca.crt}
+)"));
+  return path;
+}
+
+std::string TestRegion::AgentConfig(const std::string& urn, int port) {
+  const std::string stem = Issue(urn);
+  const std::string path = dir_.Sub(absl::StrCat(Stem(urn), "-agent.yaml"));
+  WriteFile(path, absl::StrCat("collector: 127.0.0.1:", port, "\ncollector_name: localhost\n",
+                               "tls:\n  certificate: ", stem, ".crt\n  private_key: ", stem,
+                               ".key\n  ca_certificate: ", ca_dir(), "/ca.crt\n"));
+  return path;
+}
+
+std::shared_ptr<grpc::Channel> TestRegion::Channel(int port, const std::string& urn,
+                                                   const std::string& ca_dir) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = Slurp(absl::StrCat(this->ca_dir(), "/ca.crt"));
+  if (!urn.empty()) {
+    const std::string stem =
+        ca_dir.empty() ? Issue(urn) : absl::StrCat(ca_dir, "/", Stem(urn));
+    options.pem_cert_chain = Slurp(stem + ".crt");
+    options.pem_private_key = Slurp(stem + ".key");
+  }
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::SslCredentials(options), args);
+}
+
+absl::StatusOr<std::unique_ptr<RunningCollector>> RunningCollector::Start(
+    const std::string& config, const std::string& log_path) {
+  auto self = std::make_unique<RunningCollector>();
+  auto process = BackgroundProcess::Start({CollectorBinary(), "--config", config}, log_path);
+  if (!process.ok()) return process.status();
+  self->process_ = *std::move(process);
+  auto line = self->process_->WaitForLogLine("event=listening");
+  if (!line.ok()) return line.status();
+  std::string grpc = LogValue(*line, "grpc");
+  std::string metrics = LogValue(*line, "metrics");
+  absl::string_view metrics_port = metrics;
+  absl::ConsumeSuffix(&metrics_port, "/metrics");
+  if (!absl::SimpleAtoi(grpc.substr(grpc.rfind(':') + 1), &self->grpc_port_) ||
+      !absl::SimpleAtoi(metrics_port.substr(metrics_port.rfind(':') + 1), &self->metrics_port_)) {
+    return absl::InternalError(absl::StrCat("cannot read ports from: ", *line));
+  }
+  return self;
+}
+
+absl::StatusOr<std::string> RunningCollector::Metrics() {
+  auto response = HttpGet(metrics_port_, "/metrics");
+  if (!response.ok()) return response.status();
+  if (response->status != 200) {
+    return absl::InternalError(absl::StrCat("/metrics answered ", response->status));
+  }
+  return response->body;
+}
+
+std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      double value;
+      if (absl::SimpleAtod(line, &value)) return value;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace vroeg::testing
