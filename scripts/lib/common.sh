@@ -1,0 +1,62 @@
+# Shared by scripts/demo.sh and scripts/test.sh: dependency installation and the build.
+# Sourced, not executed.
+
+VROEG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VROEG_BUILD_DIR="${VROEG_BUILD_DIR:-$VROEG_ROOT/build}"
+
+# Debian 12 packages needed to build, test and run the demo.
+VROEG_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  prometheus-cpp-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libcli11-dev libabsl-dev
+  libgtest-dev libgmock-dev
+  prometheus openssl sqlite3 ca-certificates tzdata
+)
+
+vroeg_log() { printf '==> %s\n' "$*" >&2; }
+vroeg_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs whatever of VROEG_PACKAGES is missing; does nothing (and needs no network) when all
+# are present.
+vroeg_install_deps() {
+  local missing=() pkg
+  for pkg in "${VROEG_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    vroeg_log "all build and test dependencies are installed"
+    return 0
+  fi
+  [ "$(id -u)" -eq 0 ] || vroeg_die "missing packages: ${missing[*]}; run as root or install them with apt-get"
+  vroeg_log "installing ${missing[*]}"
+  # Packages such as prometheus would start a system-wide service on install; we only want their
+  # binaries, so service starts are refused for the duration of this install.
+  local policy=/usr/sbin/policy-rc.d added_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && added_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q || { [ "$added_policy" = 1 ] && rm -f "$policy"; vroeg_die "apt-get update failed"; }
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  local rc=$?
+  [ "$added_policy" = 1 ] && rm -f "$policy"
+  [ "$rc" -eq 0 ] || vroeg_die "apt-get install failed"
+}
+
+# Configures (once) and builds the given targets (all when none are given).
+# VROEG_CMAKE_ARGS adds configure options; VROEG_JOBS sets parallelism.
+vroeg_build() {
+  local jobs="${VROEG_JOBS:-$(nproc)}"
+  if [ ! -f "$VROEG_BUILD_DIR/build.ninja" ]; then
+    vroeg_log "configuring $VROEG_BUILD_DIR"
+    cmake -S "$VROEG_ROOT" -B "$VROEG_BUILD_DIR" -G Ninja \
+      -DCMAKE_BUILD_TYPE="${VROEG_BUILD_TYPE:-RelWithDebInfo}" ${VROEG_CMAKE_ARGS:-} \
+      || vroeg_die "cmake configure failed"
+  fi
+  vroeg_log "building ${*:-everything} with $jobs jobs"
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake --build "$VROEG_BUILD_DIR" -j "$jobs" "${targets[@]}" || vroeg_die "build failed"
+}
