@@ -1,6 +1,7 @@
 #include "common/catalogue.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -23,10 +24,12 @@ bool IsCode(absl::string_view code) {
   });
 }
 
+// Stricter than Prometheus: lower case, and no colons, which are reserved for recording rules.
 bool IsMetricName(absl::string_view name) {
-  if (name.empty() || absl::ascii_isdigit(name[0])) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return absl::ascii_isalnum(c) || c == '_' || c == ':'; });
+  if (name.empty() || !absl::ascii_islower(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+  });
 }
 
 bool IsLabelName(absl::string_view name) {
@@ -104,6 +107,9 @@ absl::Status CheckIndicator(const Indicator& indicator, const std::string& where
     if (kind == api::v1::SUPERVISOR) return fail("a supervisor submits nothing");
   }
   if (!indicator.has_min() || !indicator.has_max()) return fail("min and max are required");
+  if (std::isnan(indicator.min()) || std::isnan(indicator.max())) {
+    return fail("min and max must be numbers, not NaN");
+  }
   if (indicator.min() > indicator.max()) return fail("min is above max");
   if (indicator.aggregation() == catalogue::v1::WEIGHTED_MEAN &&
       indicator.weight_indicator().empty()) {

@@ -19,7 +19,8 @@ std::string FormatProblems(const std::vector<Problem>& problems, size_t limit) {
     absl::StrAppend(&out, FormatProblem(problems[i]), "\n");
   }
   if (problems.size() > limit) {
-    absl::StrAppend(&out, "... and ", problems.size() - limit, " more problems\n");
+    const size_t more = problems.size() - limit;
+    absl::StrAppend(&out, "... and ", more, more == 1 ? " more problem\n" : " more problems\n");
   }
   return out;
 }

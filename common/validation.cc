@@ -1,5 +1,7 @@
 #include "common/validation.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -16,12 +18,24 @@ namespace {
 using api::v1::Observation;
 using catalogue::v1::Indicator;
 
-std::string FormatValue(double value) { return absl::StrFormat("%g", value); }
+// The shortest text that reads back as the same double, so messages show values as written.
+std::string FormatValue(double value) {
+  char buffer[64];
+  // Plain notation for the magnitudes indicators have; scientific only beyond them.
+  const auto format =
+      std::abs(value) < 1e15 ? std::chars_format::fixed : std::chars_format::general;
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value, format);
+  if (ec != std::errc()) return absl::StrFormat("%g", value);
+  return std::string(buffer, end);
+}
 
 // Collects problems for one observation, pointing at its place in the sender's file when known.
+// Problems with the index of their observation, so they can be reported in observation order.
+using IndexedProblems = std::vector<std::pair<int, Problem>>;
+
 class ProblemSink {
  public:
-  ProblemSink(std::vector<Problem>* problems, const Observation& observation, int index)
+  ProblemSink(IndexedProblems* problems, const Observation& observation, int index)
       : problems_(problems), observation_(observation), index_(index) {}
 
   // `field` is the API field; `file_column` is the file column it came from, if different.
@@ -36,7 +50,7 @@ class ProblemSink {
     }
     problem.value = std::move(value);
     problem.message = std::move(message);
-    problems_->push_back(std::move(problem));
+    problems_->emplace_back(index_, std::move(problem));
   }
 
   // The file column that holds the value: the indicator's own column in wide CSV files.
@@ -51,7 +65,7 @@ class ProblemSink {
   }
 
  private:
-  std::vector<Problem>* problems_;
+  IndexedProblems* problems_;
   const Observation& observation_;
   int index_;
 };
@@ -137,7 +151,7 @@ using CellKey = std::tuple<std::string, std::string, std::string, std::string, s
 std::vector<Problem> ValidateObservations(
     const ValidationContext& context,
     google::protobuf::RepeatedPtrField<api::v1::Observation>* observations) {
-  std::vector<Problem> problems;
+  IndexedProblems problems;
   const Catalogue& catalogue = *context.catalogue;
   // (indicator, care form, municipality, start, end) -> index of the first observation.
   std::map<CellKey, int> seen;
@@ -246,7 +260,12 @@ std::vector<Problem> ValidateObservations(
                             " for the same care form and period"));
     }
   }
-  return problems;
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Problem> result;
+  result.reserve(problems.size());
+  for (auto& [index, problem] : problems) result.push_back(std::move(problem));
+  return result;
 }
 
 }  // namespace vroeg

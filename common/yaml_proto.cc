@@ -1,5 +1,7 @@
 #include "common/yaml_proto.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -267,6 +269,10 @@ absl::Status ParseYamlToMessage(absl::string_view yaml, absl::string_view source
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is a directory, not a file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;

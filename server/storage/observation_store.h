@@ -79,13 +79,12 @@ class ObservationStore {
 
   // Calls `fn` for every current observation, in no particular order. Used to rebuild
   // in-memory state at start-up.
-  virtual absl::Status ForEachCurrent(
-      const std::function<void(const StoredObservation&)>& fn) = 0;
+  virtual absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) = 0;
 
   // Every value ever stored for one series and period, oldest first.
-  virtual absl::StatusOr<std::vector<StoredObservation>> History(
-      const SeriesKey& series, const std::string& period_start,
-      const std::string& period_end) = 0;
+  virtual absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,
+                                                                 const std::string& period_start,
+                                                                 const std::string& period_end) = 0;
 
   virtual absl::StatusOr<StoreCounts> Counts() = 0;
 };

@@ -502,11 +502,12 @@ TEST_F(CollectorIntegrationTest, CollectorValidatesWhatAnAgentDidNotCheck) {
   api::v1::SubmissionRejection rejection;
   ASSERT_TRUE(rejection.ParseFromString(status.error_details()));
   ASSERT_EQ(rejection.problems_size(), 3);
-  EXPECT_EQ(rejection.problems(1).source_column(), "observations[3].value");
-  EXPECT_EQ(rejection.problems(1).message(), "value is not a finite number");
-  EXPECT_EQ(rejection.problems(2).message(),
+  EXPECT_EQ(rejection.problems(1).source_column(), "observations[2].value");
+  EXPECT_EQ(rejection.problems(1).message(),
             "plaatsen_bezet 6 is above plaatsen_operationeel 5 for the same care form and "
             "period");
+  EXPECT_EQ(rejection.problems(2).source_column(), "observations[3].value");
+  EXPECT_EQ(rejection.problems(2).message(), "value is not a finite number");
   EXPECT_THAT(SampleValue(Metrics(), "vroeg_submissions_rejected_total{reason=\"invalid\"}"),
               Optional(1.0));
 }

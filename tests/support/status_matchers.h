@@ -119,10 +119,9 @@ class IsOkAndHoldsMatcher {
 
   template <typename StatusOrType>
   operator ::testing::Matcher<StatusOrType>() const {  // NOLINT(runtime/explicit)
-    using ValueType =
-        typename std::remove_cv_t<std::remove_reference_t<StatusOrType>>::value_type;
-    return ::testing::Matcher<StatusOrType>(new IsOkAndHoldsImpl<StatusOrType>(
-        ::testing::SafeMatcherCast<const ValueType&>(inner_)));
+    using ValueType = typename std::remove_cv_t<std::remove_reference_t<StatusOrType>>::value_type;
+    return ::testing::Matcher<StatusOrType>(
+        new IsOkAndHoldsImpl<StatusOrType>(::testing::SafeMatcherCast<const ValueType&>(inner_)));
   }
 
  private:

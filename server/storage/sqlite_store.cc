@@ -1,0 +1,589 @@
+#include "server/storage/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/status_macros.h"
+
+namespace vroeg {
+namespace {
+
+// PRAGMA application_id marks the file as ours ("VROE"), so that Open can tell an empty new
+// file from some other program's SQLite database.
+constexpr int64_t kApplicationId = 0x56524F45;
+
+// kMigrations[i] takes the schema from version i to i + 1. Append; never edit a released step.
+constexpr const char* kMigrations[] = {
+    // Version 1. Observations are never deleted: a correction inserts a new row and points the
+    // row it replaces at it (superseded_by), so the rows of one series and period in id order
+    // are its history. value is NULL for NaN, which SQLite cannot store as REAL.
+    // superseded_by holds an observations.id but is deliberately not declared REFERENCES
+    // observations (id): with a self-referencing foreign key SQLite rewrites every index entry
+    // of the row on each UPDATE, which halved correction throughput. Commit only ever sets it
+    // to the id of a row it inserted in the same transaction.
+    // observations_current holds every column ForEachCurrent reads, so that start-up is one
+    // scan of that index; superseded_by (always NULL in it) is there because SQLite 3.40 uses a
+    // partial index as covering only if it holds the columns of the query's WHERE clause.
+    R"sql(
+CREATE TABLE submissions (
+  id INTEGER PRIMARY KEY,
+  reporter TEXT NOT NULL,
+  submission_id TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  received_at_us INTEGER NOT NULL,
+  observation_count INTEGER NOT NULL,
+  UNIQUE (reporter, submission_id)
+) STRICT;
+CREATE TABLE observations (
+  id INTEGER PRIMARY KEY,
+  submission INTEGER NOT NULL REFERENCES submissions (id),
+  reporter TEXT NOT NULL,
+  indicator TEXT NOT NULL,
+  care_form TEXT NOT NULL,
+  municipality TEXT NOT NULL,
+  period_start TEXT NOT NULL,
+  period_end TEXT NOT NULL,
+  granularity INTEGER NOT NULL,
+  value REAL,
+  superseded_by INTEGER
+) STRICT;
+CREATE INDEX observations_by_series
+  ON observations (reporter, indicator, care_form, municipality, period_start, period_end);
+CREATE INDEX observations_current
+  ON observations (reporter, indicator, care_form, municipality, period_start, period_end,
+                   granularity, value, submission, superseded_by)
+  WHERE superseded_by IS NULL;
+)sql",
+};
+constexpr int64_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
+
+constexpr const char* kFindSubmission =
+    "SELECT digest, received_at_us FROM submissions WHERE reporter = ?1 AND submission_id = ?2";
+constexpr const char* kInsertSubmission =
+    "INSERT INTO submissions (reporter, submission_id, digest, received_at_us, "
+    "observation_count) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kInsertObservation =
+    "INSERT INTO observations (submission, reporter, indicator, care_form, municipality, "
+    "period_start, period_end, granularity, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+// INDEXED BY makes preparation fail rather than silently fall back to a table scan should the
+// index ever be unusable for these statements.
+constexpr const char* kSupersede =
+    "UPDATE observations INDEXED BY observations_current SET superseded_by = ?1 "
+    "WHERE reporter = ?2 AND indicator = ?3 AND care_form = ?4 AND municipality = ?5 "
+    "AND period_start = ?6 AND period_end = ?7 AND superseded_by IS NULL AND id <> ?1";
+constexpr const char* kHistory =
+    "SELECT o.granularity, o.value, o.superseded_by IS NULL, s.submission_id, s.received_at_us "
+    "FROM observations AS o INDEXED BY observations_by_series "
+    "CROSS JOIN submissions AS s ON s.id = o.submission "
+    "WHERE o.reporter = ?1 AND o.indicator = ?2 AND o.care_form = ?3 AND o.municipality = ?4 "
+    "AND o.period_start = ?5 AND o.period_end = ?6 ORDER BY o.id";
+constexpr const char* kCurrent =
+    "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
+    "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us "
+    "FROM observations AS o INDEXED BY observations_current "
+    "CROSS JOIN submissions AS s ON s.id = o.submission WHERE o.superseded_by IS NULL";
+constexpr const char* kCount =
+    "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM observations), "
+    "(SELECT count(*) FROM observations INDEXED BY observations_current "
+    "WHERE superseded_by IS NULL)";
+
+constexpr absl::string_view kOpenHint =
+    "check that the directory exists and is writable by the collector's user and that the disk "
+    "is not full";
+
+bool IsTransient(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string SqliteMessage(sqlite3* db, int rc) {
+  return absl::StrCat(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc), " (SQLite error ",
+                      rc, ")");
+}
+
+absl::Status OpenError(const std::string& path, sqlite3* db, int rc) {
+  if ((rc & 0xff) == SQLITE_NOTADB) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' is not a Vroeg database: ", SqliteMessage(db, rc),
+                     "; check the storage path in the collector's configuration"));
+  }
+  std::string message = absl::StrCat("cannot use SQLite database '", path,
+                                     "': ", SqliteMessage(db, rc), "; ", kOpenHint);
+  return IsTransient(rc) ? absl::UnavailableError(message) : absl::FailedPreconditionError(message);
+}
+
+absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
+
+absl::Time TruncateToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
+
+std::string FormatUtc(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+// Resets a reused statement and drops its bindings when a use ends, whatever the outcome, so
+// that no statement keeps a read transaction open or points at a caller's strings.
+class StatementUse {
+ public:
+  explicit StatementUse(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  StatementUse(const StatementUse&) = delete;
+  StatementUse& operator=(const StatementUse&) = delete;
+  ~StatementUse() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// SQLITE_STATIC: every bound string outlives the statement use that reads it.
+int BindOne(sqlite3_stmt* stmt, int index, absl::string_view text) {
+  // A null pointer would bind NULL rather than the empty string.
+  const char* data = text.data() != nullptr ? text.data() : "";
+  return sqlite3_bind_text64(stmt, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+int BindOne(sqlite3_stmt* stmt, int index, int64_t value) {
+  return sqlite3_bind_int64(stmt, index, value);
+}
+int BindOne(sqlite3_stmt* stmt, int index, double value) {
+  return sqlite3_bind_double(stmt, index, value);
+}
+
+// Binds `args` to parameters 1, 2, ...; returns the first error.
+template <typename... Args>
+int Bind(const StatementUse& use, const Args&... args) {
+  int index = 0;
+  int rc = SQLITE_OK;
+  ((rc = rc == SQLITE_OK ? BindOne(use.get(), ++index, args) : rc), ...);
+  return rc;
+}
+
+absl::string_view ColumnView(sqlite3_stmt* stmt, int column) {
+  const unsigned char* text = sqlite3_column_text(stmt, column);
+  if (text == nullptr) return absl::string_view();
+  return absl::string_view(reinterpret_cast<const char*>(text),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
+}
+
+void ColumnText(sqlite3_stmt* stmt, int column, std::string* out) {
+  absl::string_view text = ColumnView(stmt, column);
+  out->assign(text.data(), text.size());
+}
+
+double ColumnValue(sqlite3_stmt* stmt, int column) {
+  if (sqlite3_column_type(stmt, column) == SQLITE_NULL) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return sqlite3_column_double(stmt, column);
+}
+
+api::v1::Granularity ColumnGranularity(sqlite3_stmt* stmt, int column) {
+  int64_t value = sqlite3_column_int64(stmt, column);
+  if (value < 0 || value > std::numeric_limits<int>::max() ||
+      !api::v1::Granularity_IsValid(static_cast<int>(value))) {
+    return api::v1::GRANULARITY_UNSPECIFIED;
+  }
+  return static_cast<api::v1::Granularity>(value);
+}
+
+int Exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+
+// Runs a one-row query on a fresh statement (not for hot paths).
+int QueryOne(sqlite3* db, const char* sql, int64_t* number, std::string* text = nullptr) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    if (number != nullptr) *number = sqlite3_column_int64(stmt, 0);
+    if (text != nullptr) ColumnText(stmt, 0, text);
+    rc = SQLITE_OK;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_ERROR;
+  }
+  sqlite3_finalize(stmt);
+  return rc;
+}
+
+struct FileIdentity {
+  int64_t application_id = 0;
+  int64_t schema_version = 0;
+  int64_t schema_objects = 0;
+};
+
+int ReadIdentity(sqlite3* db, FileIdentity* identity) {
+  int rc = QueryOne(db, "PRAGMA application_id", &identity->application_id);
+  if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA user_version", &identity->schema_version);
+  if (rc == SQLITE_OK) {
+    rc = QueryOne(db, "SELECT count(*) FROM sqlite_schema", &identity->schema_objects);
+  }
+  return rc;
+}
+
+absl::Status CheckIdentity(const std::string& path, const FileIdentity& identity) {
+  if (identity.application_id != 0 && identity.application_id != kApplicationId) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", path, "' is not a Vroeg database (it belongs to another application, id ",
+        identity.application_id, "); check the storage path in the collector's configuration"));
+  }
+  if (identity.schema_version > SqliteStore::kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", path, "' has schema version ", identity.schema_version,
+        " and was written by a newer vroeg-collector; this one knows up to version ",
+        SqliteStore::kSchemaVersion, ". Run the newer vroeg-collector or restore a backup"));
+  }
+  if (identity.application_id == 0 &&
+      (identity.schema_version != 0 || identity.schema_objects != 0)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path,
+                     "' is an SQLite database but not a Vroeg database; check the storage path in "
+                     "the collector's configuration"));
+  }
+  return absl::OkStatus();
+}
+
+// Creates or upgrades the schema in one write transaction, so that a crash or a second process
+// never sees half a migration.
+absl::Status Migrate(const std::string& path, sqlite3* db) {
+  int rc = Exec(db, "BEGIN IMMEDIATE");
+  if (rc != SQLITE_OK) return OpenError(path, db, rc);
+  auto fail = [&](int code) {
+    absl::Status status = OpenError(path, db, code);
+    Exec(db, "ROLLBACK");
+    return status;
+  };
+  FileIdentity identity;
+  if (rc = ReadIdentity(db, &identity); rc != SQLITE_OK) return fail(rc);
+  if (absl::Status status = CheckIdentity(path, identity); !status.ok()) {
+    Exec(db, "ROLLBACK");
+    return status;
+  }
+  for (int64_t version = identity.schema_version; version < SqliteStore::kSchemaVersion;
+       ++version) {
+    if (rc = Exec(db, kMigrations[version]); rc != SQLITE_OK) return fail(rc);
+  }
+  const std::string stamp = absl::StrCat("PRAGMA user_version = ", SqliteStore::kSchemaVersion,
+                                         "; PRAGMA application_id = ", kApplicationId, ";");
+  if (rc = Exec(db, stamp.c_str()); rc != SQLITE_OK) return fail(rc);
+  if (rc = Exec(db, "COMMIT"); rc != SQLITE_OK) return fail(rc);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void SqliteStore::Deleter::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void SqliteStore::Deleter::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+SqliteStore::SqliteStore(std::string path, Db db) : path_(std::move(path)), db_(std::move(db)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  return Open(path, SqliteStoreOptions());
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                               const SqliteStoreOptions& options) {
+  sqlite3* raw = nullptr;
+  // NOMUTEX: the store's own mutex serialises every use of the connection.
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) return OpenError(path, db.get(), rc);
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(
+      db.get(), static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options.busy_timeout),
+                                                   std::numeric_limits<int>::max())));
+  // SQLite silently falls back to read-only when the file is write-protected.
+  if (sqlite3_db_readonly(db.get(), "main") == 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("SQLite database '", path,
+                     "' can only be opened read-only; check that the file and its "
+                     "directory are writable by the collector's user"));
+  }
+
+  // Refuse a foreign or newer file before changing anything in it (journal mode included).
+  FileIdentity identity;
+  if (rc = ReadIdentity(db.get(), &identity); rc != SQLITE_OK) {
+    return OpenError(path, db.get(), rc);
+  }
+  VROEG_RETURN_IF_ERROR(CheckIdentity(path, identity));
+
+  std::string journal_mode;
+  if (rc = QueryOne(db.get(), "PRAGMA journal_mode = WAL", nullptr, &journal_mode);
+      rc != SQLITE_OK) {
+    return OpenError(path, db.get(), rc);
+  }
+  if (journal_mode != "wal") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "SQLite database '", path, "' cannot use write-ahead logging (journal mode is '",
+        journal_mode, "'); put it on a local file system"));
+  }
+  if (rc = Exec(db.get(), "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+      rc != SQLITE_OK) {
+    return OpenError(path, db.get(), rc);
+  }
+  if (identity.schema_version < kSchemaVersion) {
+    VROEG_RETURN_IF_ERROR(Migrate(path, db.get()));
+  }
+
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(db)));
+  VROEG_RETURN_IF_ERROR(store->Prepare());
+  return store;
+}
+
+absl::Status SqliteStore::Prepare() {
+  absl::MutexLock lock(&mu_);
+  const std::pair<Stmt*, const char*> statements[] = {
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},
+      {&find_submission_, kFindSubmission},
+      {&insert_submission_, kInsertSubmission},
+      {&insert_observation_, kInsertObservation},
+      {&supersede_, kSupersede},
+      {&history_, kHistory},
+      {&current_, kCurrent},
+      {&count_, kCount},
+      {&data_version_, "PRAGMA data_version"},
+  };
+  for (const auto& [stmt, sql] : statements) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    stmt->reset(raw);
+    if (rc != SQLITE_OK) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("SQLite database '", path_, "' does not have the expected schema: ",
+                       SqliteMessage(db_.get(), rc), "; restore a backup"));
+    }
+  }
+  return Recount();
+}
+
+absl::StatusOr<CommitResult> SqliteStore::Commit(const SubmissionRecord& submission) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<CommitResult> result = CommitInTransaction(submission);
+  if (!result.ok() || result->duplicate) {
+    RollbackIfActive();
+    return result;
+  }
+  counts_.submissions += 1;
+  counts_.observations += result->stored;
+  counts_.current += result->stored - result->corrections;
+  return result;
+}
+
+absl::StatusOr<CommitResult> SqliteStore::CommitInTransaction(const SubmissionRecord& submission) {
+  sqlite3* db = db_.get();
+  auto fail = [&](absl::string_view step, int rc) {
+    return absl::UnavailableError(absl::StrCat(
+        "storing submission '", submission.submission_id, "' from ", submission.reporter,
+        " failed while ", step, ": ", SqliteMessage(db, rc), "; nothing was stored, retry later"));
+  };
+  int rc;
+  {
+    StatementUse begin(begin_.get());
+    if (rc = sqlite3_step(begin.get()); rc != SQLITE_DONE) {
+      return fail("starting a transaction", rc);
+    }
+  }
+  {
+    StatementUse find(find_submission_.get());
+    if (rc = Bind(find, submission.reporter, submission.submission_id); rc != SQLITE_OK) {
+      return fail("looking up the submission id", rc);
+    }
+    rc = sqlite3_step(find.get());
+    if (rc == SQLITE_ROW) {
+      const absl::Time first = FromMicros(sqlite3_column_int64(find.get(), 1));
+      if (ColumnView(find.get(), 0) != submission.digest) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("submission id '", submission.submission_id, "' was already used by ",
+                         submission.reporter, " at ", FormatUtc(first),
+                         " for different content; send new data under a new submission id"));
+      }
+      CommitResult duplicate;
+      duplicate.duplicate = true;
+      duplicate.committed_at = first;
+      return duplicate;
+    }
+    if (rc != SQLITE_DONE) return fail("looking up the submission id", rc);
+  }
+  const int64_t received_us = absl::ToUnixMicros(submission.received_at);
+  int64_t submission_row;
+  {
+    StatementUse insert(insert_submission_.get());
+    rc = Bind(insert, submission.reporter, submission.submission_id, submission.digest, received_us,
+              static_cast<int64_t>(submission.observations.size()));
+    if (rc == SQLITE_OK) rc = sqlite3_step(insert.get());
+    if (rc != SQLITE_DONE) return fail("inserting the submission", rc);
+    submission_row = sqlite3_last_insert_rowid(db);
+  }
+  uint32_t corrections = 0;
+  for (const StoredObservation& observation : submission.observations) {
+    const SeriesKey& series = observation.series;
+    int64_t row;
+    {
+      StatementUse insert(insert_observation_.get());
+      rc = Bind(insert, submission_row, submission.reporter, series.indicator, series.care_form,
+                series.municipality, observation.period_start, observation.period_end,
+                static_cast<int64_t>(observation.granularity), observation.value);
+      if (rc == SQLITE_OK) rc = sqlite3_step(insert.get());
+      if (rc != SQLITE_DONE) return fail("inserting an observation", rc);
+      row = sqlite3_last_insert_rowid(db);
+    }
+    {
+      StatementUse supersede(supersede_.get());
+      rc = Bind(supersede, row, submission.reporter, series.indicator, series.care_form,
+                series.municipality, observation.period_start, observation.period_end);
+      if (rc == SQLITE_OK) rc = sqlite3_step(supersede.get());
+      if (rc != SQLITE_DONE) return fail("recording a correction", rc);
+      corrections += static_cast<uint32_t>(sqlite3_changes(db));
+    }
+  }
+  {
+    StatementUse commit(commit_.get());
+    if (rc = sqlite3_step(commit.get()); rc != SQLITE_DONE) return fail("committing", rc);
+  }
+  CommitResult result;
+  result.stored = static_cast<uint32_t>(submission.observations.size());
+  result.corrections = corrections;
+  result.committed_at = TruncateToMicros(submission.received_at);
+  return result;
+}
+
+void SqliteStore::RollbackIfActive() {
+  // Some errors (disk full, I/O) make SQLite roll back by itself; ROLLBACK would then fail.
+  if (sqlite3_get_autocommit(db_.get()) != 0) return;
+  StatementUse rollback(rollback_.get());
+  sqlite3_step(rollback.get());
+}
+
+absl::Status SqliteStore::ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) {
+  absl::MutexLock lock(&mu_);
+  StatementUse query(current_.get());
+  sqlite3_stmt* stmt = query.get();
+  // One object reused for every row, so that its strings keep their capacity.
+  StoredObservation observation;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    ColumnText(stmt, 0, &observation.series.reporter);
+    ColumnText(stmt, 1, &observation.series.indicator);
+    ColumnText(stmt, 2, &observation.series.care_form);
+    ColumnText(stmt, 3, &observation.series.municipality);
+    ColumnText(stmt, 4, &observation.period_start);
+    ColumnText(stmt, 5, &observation.period_end);
+    observation.granularity = ColumnGranularity(stmt, 6);
+    observation.value = ColumnValue(stmt, 7);
+    ColumnText(stmt, 8, &observation.submission_id);
+    observation.received_at = FromMicros(sqlite3_column_int64(stmt, 9));
+    observation.current = true;
+    fn(observation);
+  }
+  if (rc != SQLITE_DONE) {
+    return absl::UnavailableError(absl::StrCat("reading current observations from '", path_,
+                                               "' failed: ", SqliteMessage(db_.get(), rc)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<StoredObservation>> SqliteStore::History(const SeriesKey& series,
+                                                                    const std::string& period_start,
+                                                                    const std::string& period_end) {
+  absl::MutexLock lock(&mu_);
+  StatementUse query(history_.get());
+  sqlite3_stmt* stmt = query.get();
+  std::vector<StoredObservation> history;
+  int rc = Bind(query, series.reporter, series.indicator, series.care_form, series.municipality,
+                period_start, period_end);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      StoredObservation& observation = history.emplace_back();
+      observation.series = series;
+      observation.period_start = period_start;
+      observation.period_end = period_end;
+      observation.granularity = ColumnGranularity(stmt, 0);
+      observation.value = ColumnValue(stmt, 1);
+      observation.current = sqlite3_column_int64(stmt, 2) != 0;
+      ColumnText(stmt, 3, &observation.submission_id);
+      observation.received_at = FromMicros(sqlite3_column_int64(stmt, 4));
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    return absl::UnavailableError(
+        absl::StrCat("reading history from '", path_, "' failed: ", SqliteMessage(db_.get(), rc)));
+  }
+  return history;
+}
+
+absl::StatusOr<StoreCounts> SqliteStore::Counts() {
+  absl::MutexLock lock(&mu_);
+  VROEG_ASSIGN_OR_RETURN(int64_t version, DataVersion());
+  if (version != counted_version_) VROEG_RETURN_IF_ERROR(Recount());
+  return counts_;
+}
+
+absl::StatusOr<int64_t> SqliteStore::DataVersion() {
+  StatementUse query(data_version_.get());
+  int rc = sqlite3_step(query.get());
+  if (rc != SQLITE_ROW) {
+    return absl::UnavailableError(absl::StrCat("reading the data version of '", path_,
+                                               "' failed: ", SqliteMessage(db_.get(), rc)));
+  }
+  return sqlite3_column_int64(query.get(), 0);
+}
+
+absl::Status SqliteStore::Recount() {
+  // Read the version first: a write by another connection between the two reads then only
+  // causes one more recount later.
+  VROEG_ASSIGN_OR_RETURN(int64_t version, DataVersion());
+  StatementUse query(count_.get());
+  int rc = sqlite3_step(query.get());
+  if (rc != SQLITE_ROW) {
+    return absl::UnavailableError(absl::StrCat("counting observations in '", path_,
+                                               "' failed: ", SqliteMessage(db_.get(), rc)));
+  }
+  counts_.submissions = static_cast<uint64_t>(sqlite3_column_int64(query.get(), 0));
+  counts_.observations = static_cast<uint64_t>(sqlite3_column_int64(query.get(), 1));
+  counts_.current = static_cast<uint64_t>(sqlite3_column_int64(query.get(), 2));
+  counted_version_ = version;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SqliteStore::Settings> SqliteStore::ReadSettings() {
+  absl::MutexLock lock(&mu_);
+  sqlite3* db = db_.get();
+  Settings settings;
+  int64_t foreign_keys = 0;
+  int rc = QueryOne(db, "PRAGMA journal_mode", nullptr, &settings.journal_mode);
+  if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA synchronous", &settings.synchronous);
+  if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA foreign_keys", &foreign_keys);
+  if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA busy_timeout", &settings.busy_timeout_ms);
+  if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA user_version", &settings.schema_version);
+  if (rc != SQLITE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("reading the settings of '", path_, "' failed: ", SqliteMessage(db, rc)));
+  }
+  settings.foreign_keys = foreign_keys != 0;
+  return settings;
+}
+
+}  // namespace vroeg

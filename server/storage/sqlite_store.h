@@ -1,0 +1,125 @@
+#ifndef VROEG_SERVER_STORAGE_SQLITE_STORE_H_
+#define VROEG_SERVER_STORAGE_SQLITE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/storage/observation_store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace vroeg {
+
+struct SqliteStoreOptions {
+  // How long a write waits for a lock held by another connection before it gives up with
+  // UNAVAILABLE.
+  absl::Duration busy_timeout = absl::Seconds(5);
+};
+
+// ObservationStore in one SQLite file, in WAL mode with synchronous=FULL, so that a Commit that
+// returned OK survives a crash or power loss of the machine.
+//
+// Each Commit is one write transaction. The observations of a submission take the submission's
+// reporter, submission id and received time; the same fields of each StoredObservation (and
+// `current`) are ignored. Times are kept in whole microseconds (UTC): received_at and
+// committed_at read back are truncated to the microsecond. "Oldest first" in History and the
+// choice of the current value follow commit order, not received_at. NaN values are stored and
+// read back as NaN.
+//
+// Thread-safety: thread-safe. The store holds one SQLite connection behind a mutex, so calls are
+// serialised; ForEachCurrent holds the mutex for the whole scan and `fn` must not call back into
+// the store (that would deadlock). Several processes may open the same file; they then wait for
+// each other's writes for up to SqliteStoreOptions::busy_timeout.
+//
+// Errors: Commit, ForEachCurrent, History and Counts return UNAVAILABLE with SQLite's message when
+// SQLite fails (locked, I/O error, disk full, ...); a failed Commit has written nothing.
+class SqliteStore : public ObservationStore {
+ public:
+  // The effective settings of the connection, read back from SQLite.
+  struct Settings {
+    std::string journal_mode;   // "wal"
+    int64_t synchronous = 0;    // 2 = FULL
+    bool foreign_keys = false;  // true
+    int64_t busy_timeout_ms = 0;
+    int64_t schema_version = 0;  // PRAGMA user_version
+  };
+
+  // The schema version this code writes; Open migrates older files to it.
+  static constexpr int64_t kSchemaVersion = 1;
+
+  // Opens the database at `path`, creating the file if it does not exist, and applies schema
+  // migrations in one transaction. Errors name the path and what to check:
+  // FAILED_PRECONDITION when the file cannot be opened or written (missing directory,
+  // permissions), is not a Vroeg database, was written by a newer vroeg-collector, or cannot
+  // use WAL; UNAVAILABLE when SQLite fails transiently (locked, I/O error, disk full).
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                           const SqliteStoreOptions& options);
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+  ~SqliteStore() override;
+
+  absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission) override;
+  absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
+  absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,
+                                                         const std::string& period_start,
+                                                         const std::string& period_end) override;
+  // Counts are kept in memory and recounted only after another connection wrote the file, so
+  // this is cheap enough for every metrics scrape.
+  absl::StatusOr<StoreCounts> Counts() override;
+
+  // For start-up logs and tests. Errors: UNAVAILABLE.
+  absl::StatusOr<Settings> ReadSettings();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Deleter {
+    void operator()(sqlite3* db) const;
+    void operator()(sqlite3_stmt* stmt) const;
+  };
+  using Db = std::unique_ptr<sqlite3, Deleter>;
+  using Stmt = std::unique_ptr<sqlite3_stmt, Deleter>;
+
+  SqliteStore(std::string path, Db db);
+
+  absl::Status Prepare();
+  absl::StatusOr<CommitResult> CommitInTransaction(const SubmissionRecord& submission)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RollbackIfActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Recount() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> DataVersion() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  absl::Mutex mu_;
+  // Declared before the statements so that they are finalized before the connection closes.
+  Db db_ ABSL_GUARDED_BY(mu_);
+  Stmt begin_ ABSL_GUARDED_BY(mu_);
+  Stmt commit_ ABSL_GUARDED_BY(mu_);
+  Stmt rollback_ ABSL_GUARDED_BY(mu_);
+  Stmt find_submission_ ABSL_GUARDED_BY(mu_);
+  Stmt insert_submission_ ABSL_GUARDED_BY(mu_);
+  Stmt insert_observation_ ABSL_GUARDED_BY(mu_);
+  Stmt supersede_ ABSL_GUARDED_BY(mu_);
+  Stmt history_ ABSL_GUARDED_BY(mu_);
+  Stmt current_ ABSL_GUARDED_BY(mu_);
+  Stmt count_ ABSL_GUARDED_BY(mu_);
+  Stmt data_version_ ABSL_GUARDED_BY(mu_);
+  // Valid while PRAGMA data_version equals counted_version_ (no other connection has written).
+  StoreCounts counts_ ABSL_GUARDED_BY(mu_);
+  int64_t counted_version_ ABSL_GUARDED_BY(mu_) = -1;
+};
+
+}  // namespace vroeg
+
+#endif  // VROEG_SERVER_STORAGE_SQLITE_STORE_H_

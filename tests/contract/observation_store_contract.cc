@@ -1,0 +1,510 @@
+#include "tests/contract/observation_store_contract.h"
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <ostream>
+#include <set>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+
+namespace vroeg {
+
+void PrintTo(const StoredObservation& o, std::ostream* os) {
+  *os << "{" << o.series.reporter << " " << o.series.indicator << " care_form='"
+      << o.series.care_form << "' municipality='" << o.series.municipality << "' " << o.period_start
+      << ".." << o.period_end << " granularity=" << o.granularity << " value=" << o.value
+      << " submission=" << o.submission_id
+      << " received_at=" << absl::FormatTime(o.received_at, absl::UTCTimeZone())
+      << (o.current ? " current}" : " superseded}");
+}
+
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr char kProvider[] = "urn:vroeg:provider:12345678";
+constexpr char kOtherProvider[] = "urn:vroeg:provider:87654321";
+constexpr char kJanuary[] = "2026-01-01";
+constexpr char kJanuaryEnd[] = "2026-01-31";
+constexpr char kFebruary[] = "2026-02-01";
+constexpr char kFebruaryEnd[] = "2026-02-28";
+
+// 2026-01-02T03:04:05.123456Z; the microseconds check that times are kept to the microsecond.
+const absl::Time kT0 =
+    absl::FromCivil(absl::CivilSecond(2026, 1, 2, 3, 4, 5), absl::UTCTimeZone()) +
+    absl::Microseconds(123456);
+
+// The fields a caller sets on a new observation; the store fills in reporter, submission id and
+// received time from the submission.
+StoredObservation Obs(const std::string& indicator, const std::string& care_form,
+                      const std::string& municipality, double value,
+                      const std::string& period_start = kJanuary,
+                      const std::string& period_end = kJanuaryEnd,
+                      api::v1::Granularity granularity = api::v1::MONTH) {
+  StoredObservation observation;
+  observation.series.indicator = indicator;
+  observation.series.care_form = care_form;
+  observation.series.municipality = municipality;
+  observation.period_start = period_start;
+  observation.period_end = period_end;
+  observation.granularity = granularity;
+  observation.value = value;
+  return observation;
+}
+
+SubmissionRecord Sub(const std::string& reporter, const std::string& submission_id,
+                     const std::string& digest, absl::Time received_at,
+                     std::vector<StoredObservation> observations) {
+  SubmissionRecord submission;
+  submission.reporter = reporter;
+  submission.submission_id = submission_id;
+  submission.digest = digest;
+  submission.received_at = received_at;
+  submission.observations = std::move(observations);
+  return submission;
+}
+
+SeriesKey Series(const std::string& indicator, const std::string& care_form,
+                 const std::string& municipality, const std::string& reporter = kProvider) {
+  return SeriesKey{reporter, indicator, care_form, municipality};
+}
+
+testing::Matcher<const StoredObservation&> Version(double value, const std::string& submission_id,
+                                                   absl::Time received_at, bool current) {
+  return AllOf(Field("value", &StoredObservation::value, value),
+               Field("submission_id", &StoredObservation::submission_id, submission_id),
+               Field("received_at", &StoredObservation::received_at, received_at),
+               Field("current", &StoredObservation::current, current));
+}
+
+testing::Matcher<const StoreCounts&> CountsAre(uint64_t submissions, uint64_t observations,
+                                               uint64_t current) {
+  return AllOf(Field("submissions", &StoreCounts::submissions, submissions),
+               Field("observations", &StoreCounts::observations, observations),
+               Field("current", &StoreCounts::current, current));
+}
+
+std::vector<StoredObservation> AllCurrent(ObservationStore& store) {
+  std::vector<StoredObservation> current;
+  absl::Status status =
+      store.ForEachCurrent([&](const StoredObservation& o) { current.push_back(o); });
+  EXPECT_TRUE(status.ok()) << status;
+  return current;
+}
+
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
+  ASSERT_OK_AND_ASSIGN_IMPL_(CONTRACT_CONCAT_(statusor_, __LINE__), lhs, rexpr)
+#define CONTRACT_CONCAT_INNER_(a, b) a##b
+#define CONTRACT_CONCAT_(a, b) CONTRACT_CONCAT_INNER_(a, b)
+#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
+  auto statusor = (rexpr);                               \
+  ASSERT_TRUE(statusor.ok()) << statusor.status();       \
+  lhs = std::move(statusor).value()
+
+TEST_P(ObservationStoreContractTest, CommitStoresEveryObservation) {
+  ASSERT_OK_AND_ASSIGN(CommitResult result,
+                       store_->Commit(Sub(kProvider, "s1", "d1", kT0,
+                                          {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 12),
+                                           Obs("wachtenden", "jeugdhulp_verblijf", "GM0303", 3),
+                                           Obs("instroom", "jeugdhulp_verblijf", "", 7)})));
+  EXPECT_FALSE(result.duplicate);
+  EXPECT_EQ(result.stored, 3u);
+  EXPECT_EQ(result.corrections, 0u);
+  EXPECT_EQ(result.committed_at, kT0);
+
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(1, 3, 3));
+
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"), kJanuary, kJanuaryEnd));
+  ASSERT_THAT(history, ElementsAre(Version(12, "s1", kT0, true)));
+  const StoredObservation& stored = history[0];
+  EXPECT_EQ(stored.series, Series("wachtenden", "jeugdhulp_verblijf", "GM0034"));
+  EXPECT_EQ(stored.period_start, kJanuary);
+  EXPECT_EQ(stored.period_end, kJanuaryEnd);
+  EXPECT_EQ(stored.granularity, api::v1::MONTH);
+}
+
+TEST_P(ObservationStoreContractTest, SameIdAndDigestAgainIsDuplicate) {
+  const SubmissionRecord submission = Sub(kProvider, "s1", "d1", kT0,
+                                          {Obs("wachtenden", "jeugdhulp_verblijf", "", 12),
+                                           Obs("instroom", "jeugdhulp_verblijf", "", 4)});
+  ASSERT_TRUE(store_->Commit(submission).ok());
+
+  SubmissionRecord retry = submission;
+  retry.received_at = kT0 + absl::Minutes(5);
+  ASSERT_OK_AND_ASSIGN(CommitResult result, store_->Commit(retry));
+  EXPECT_TRUE(result.duplicate);
+  EXPECT_EQ(result.committed_at, kT0);
+  EXPECT_EQ(result.stored, 0u);
+  EXPECT_EQ(result.corrections, 0u);
+
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(1, 2, 2));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(12, "s1", kT0, true)));
+}
+
+TEST_P(ObservationStoreContractTest, SameIdWithOtherDigestIsRefused) {
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s1", "d1", kT0,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "", 12)}))
+                  .ok());
+
+  absl::StatusOr<CommitResult> result =
+      store_->Commit(Sub(kProvider, "s1", "d2", kT0 + absl::Hours(1),
+                         {Obs("wachtenden", "jeugdhulp_verblijf", "", 99)}));
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kAlreadyExists) << result.status();
+  EXPECT_THAT(result.status().message(), HasSubstr("'s1'"));
+  EXPECT_THAT(result.status().message(), HasSubstr(kProvider));
+  EXPECT_THAT(result.status().message(), HasSubstr("2026-01-02T03:04:05Z"));
+  EXPECT_THAT(result.status().message(), HasSubstr("new submission id"));
+
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(1, 1, 1));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(12, "s1", kT0, true)));
+}
+
+TEST_P(ObservationStoreContractTest, SameIdFromAnotherReporterIsIndependent) {
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s1", "d1", kT0,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "", 12)}))
+                  .ok());
+  const absl::Time t1 = kT0 + absl::Minutes(1);
+  ASSERT_OK_AND_ASSIGN(CommitResult result,
+                       store_->Commit(Sub(kOtherProvider, "s1", "d2", t1,
+                                          {Obs("wachtenden", "jeugdhulp_verblijf", "", 30)})));
+  EXPECT_FALSE(result.duplicate);
+  EXPECT_EQ(result.stored, 1u);
+  EXPECT_EQ(result.corrections, 0u);
+  EXPECT_EQ(result.committed_at, t1);
+
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(2, 2, 2));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> theirs,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "", kOtherProvider), kJanuary,
+                      kJanuaryEnd));
+  EXPECT_THAT(theirs, ElementsAre(Version(30, "s1", t1, true)));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> ours,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(ours, ElementsAre(Version(12, "s1", kT0, true)));
+}
+
+TEST_P(ObservationStoreContractTest, CorrectionBecomesCurrentAndKeepsHistory) {
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s1", "d1", kT0,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 10),
+                                Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 5, kFebruary,
+                                    kFebruaryEnd)}))
+                  .ok());
+  const absl::Time t1 = kT0 + absl::Hours(1);
+  ASSERT_OK_AND_ASSIGN(CommitResult result,
+                       store_->Commit(Sub(kProvider, "s2", "d2", t1,
+                                          {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 12),
+                                           Obs("wachtenden", "jeugdhulp_verblijf", "GM0303", 2)})));
+  EXPECT_EQ(result.stored, 2u);
+  EXPECT_EQ(result.corrections, 1u);
+
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> january,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(january, ElementsAre(Version(10, "s1", kT0, false), Version(12, "s2", t1, true)));
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredObservation> february,
+                       store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"),
+                                       kFebruary, kFebruaryEnd));
+  EXPECT_THAT(february, ElementsAre(Version(5, "s1", kT0, true)));
+
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(2, 4, 3));
+}
+
+TEST_P(ObservationStoreContractTest, ForEachCurrentYieldsExactlyTheCurrentValues) {
+  const absl::Time t1 = kT0 + absl::Hours(1);
+  const absl::Time t2 = kT0 + absl::Hours(2);
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s1", "d1", kT0,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 10),
+                                Obs("wachtenden", "jeugdhulp_verblijf", "GM0303", 20),
+                                Obs("instroom", "jeugdhulp_verblijf", "", 3)}))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s2", "d2", t1,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 11)}))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kOtherProvider, "s1", "d3", t2,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 40)}))
+                  .ok());
+
+  using Key = std::tuple<std::string, std::string, std::string>;  // reporter, indicator, gm
+  std::map<Key, StoredObservation> seen;
+  for (const StoredObservation& o : AllCurrent(*store_)) {
+    EXPECT_TRUE(o.current);
+    EXPECT_EQ(o.series.care_form, "jeugdhulp_verblijf");
+    EXPECT_EQ(o.period_start, kJanuary);
+    EXPECT_EQ(o.period_end, kJanuaryEnd);
+    EXPECT_EQ(o.granularity, api::v1::MONTH);
+    EXPECT_TRUE(
+        seen.emplace(Key{o.series.reporter, o.series.indicator, o.series.municipality}, o).second)
+        << "yielded twice: " << testing::PrintToString(o);
+  }
+  ASSERT_THAT(seen, SizeIs(4));
+  EXPECT_THAT(seen[Key(kProvider, "wachtenden", "GM0034")], Version(11, "s2", t1, true));
+  EXPECT_THAT(seen[Key(kProvider, "wachtenden", "GM0303")], Version(20, "s1", kT0, true));
+  EXPECT_THAT(seen[Key(kProvider, "instroom", "")], Version(3, "s1", kT0, true));
+  EXPECT_THAT(seen[Key(kOtherProvider, "wachtenden", "GM0034")], Version(40, "s1", t2, true));
+}
+
+TEST_P(ObservationStoreContractTest, EverythingSurvivesReopen) {
+  const absl::Time t1 = kT0 + absl::Hours(1);
+  const SubmissionRecord first =
+      Sub(kProvider, "s1", "d1", kT0, {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 10)});
+  ASSERT_TRUE(store_->Commit(first).ok());
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s2", "d2", t1,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 12),
+                                Obs("instroom", "jeugdhulp_verblijf", "", 1)}))
+                  .ok());
+
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(2, 3, 2));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(10, "s1", kT0, false), Version(12, "s2", t1, true)));
+  EXPECT_THAT(AllCurrent(*store_), SizeIs(2));
+
+  ASSERT_OK_AND_ASSIGN(CommitResult retry, store_->Commit(first));
+  EXPECT_TRUE(retry.duplicate);
+  EXPECT_EQ(retry.committed_at, kT0);
+  SubmissionRecord reused = first;
+  reused.digest = "other";
+  EXPECT_EQ(store_->Commit(reused).status().code(), absl::StatusCode::kAlreadyExists);
+
+  const absl::Time t2 = kT0 + absl::Hours(2);
+  ASSERT_OK_AND_ASSIGN(
+      CommitResult third,
+      store_->Commit(
+          Sub(kProvider, "s3", "d3", t2, {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 13)})));
+  EXPECT_EQ(third.corrections, 1u);
+  ASSERT_OK_AND_ASSIGN(
+      history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(10, "s1", kT0, false), Version(12, "s2", t1, false),
+                                   Version(13, "s3", t2, true)));
+  ASSERT_OK_AND_ASSIGN(counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(3, 4, 2));
+}
+
+TEST_P(ObservationStoreContractTest, EmptySubmissionIsStoredOnce) {
+  ASSERT_OK_AND_ASSIGN(CommitResult result, store_->Commit(Sub(kProvider, "empty", "d0", kT0, {})));
+  EXPECT_FALSE(result.duplicate);
+  EXPECT_EQ(result.stored, 0u);
+  EXPECT_EQ(result.committed_at, kT0);
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(1, 0, 0));
+  EXPECT_THAT(AllCurrent(*store_), IsEmpty());
+
+  ASSERT_OK_AND_ASSIGN(result,
+                       store_->Commit(Sub(kProvider, "empty", "d0", kT0 + absl::Seconds(1), {})));
+  EXPECT_TRUE(result.duplicate);
+  EXPECT_EQ(result.committed_at, kT0);
+}
+
+TEST_P(ObservationStoreContractTest, OrganisationLevelObservationsFormTheirOwnSeries) {
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s1", "d1", kT0,
+                               {Obs("fte_personeel", "", "", 80),
+                                Obs("fte_personeel", "jeugdhulp_ambulant", "", 20),
+                                Obs("fte_personeel", "", "GM0034", 5)}))
+                  .ok());
+  const absl::Time t1 = kT0 + absl::Hours(24);
+  ASSERT_OK_AND_ASSIGN(
+      CommitResult result,
+      store_->Commit(Sub(kProvider, "s2", "d2", t1, {Obs("fte_personeel", "", "", 82)})));
+  EXPECT_EQ(result.corrections, 1u);
+
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredObservation> history,
+                       store_->History(Series("fte_personeel", "", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(80, "s1", kT0, false), Version(82, "s2", t1, true)));
+  ASSERT_OK_AND_ASSIGN(history, store_->History(Series("fte_personeel", "jeugdhulp_ambulant", ""),
+                                                kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(20, "s1", kT0, true)));
+  ASSERT_OK_AND_ASSIGN(
+      history, store_->History(Series("fte_personeel", "", "GM0034"), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(5, "s1", kT0, true)));
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(2, 4, 3));
+}
+
+TEST_P(ObservationStoreContractTest, SameSeriesTwiceInOneSubmissionKeepsTheLaterValue) {
+  ASSERT_OK_AND_ASSIGN(CommitResult result,
+                       store_->Commit(Sub(kProvider, "s1", "d1", kT0,
+                                          {Obs("wachtenden", "jeugdhulp_verblijf", "", 1),
+                                           Obs("wachtenden", "jeugdhulp_verblijf", "", 2)})));
+  EXPECT_EQ(result.stored, 2u);
+  EXPECT_EQ(result.corrections, 1u);
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(1, "s1", kT0, false), Version(2, "s1", kT0, true)));
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(1, 2, 1));
+}
+
+TEST_P(ObservationStoreContractTest, ValuesAndGranularitiesRoundTrip) {
+  const std::vector<std::pair<api::v1::Granularity, double>> cases = {
+      {api::v1::DAY, 0.0},
+      {api::v1::WEEK, -3.25},
+      {api::v1::MONTH, 1e15},
+      {api::v1::QUARTER, std::numeric_limits<double>::infinity()},
+      {api::v1::YEAR, std::numeric_limits<double>::quiet_NaN()},
+      {api::v1::GRANULARITY_UNSPECIFIED, 0.1},
+  };
+  std::vector<StoredObservation> observations;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    observations.push_back(Obs(absl::StrCat("indicator", i), "jeugdhulp_verblijf", "",
+                               cases[i].second, kJanuary, kJanuaryEnd, cases[i].first));
+  }
+  ASSERT_TRUE(store_->Commit(Sub(kProvider, "s1", "d1", kT0, observations)).ok());
+
+  for (size_t i = 0; i < cases.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(
+        std::vector<StoredObservation> history,
+        store_->History(Series(absl::StrCat("indicator", i), "jeugdhulp_verblijf", ""), kJanuary,
+                        kJanuaryEnd));
+    ASSERT_THAT(history, SizeIs(1));
+    EXPECT_EQ(history[0].granularity, cases[i].first);
+    if (std::isnan(cases[i].second)) {
+      EXPECT_TRUE(std::isnan(history[0].value));
+    } else {
+      EXPECT_EQ(history[0].value, cases[i].second);
+    }
+    EXPECT_EQ(history[0].received_at, kT0);
+  }
+}
+
+TEST_P(ObservationStoreContractTest, HistoryOfUnknownSeriesIsEmpty) {
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s1", "d1", kT0,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "", 1)}))
+                  .ok());
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "", kOtherProvider), kJanuary,
+                      kJanuaryEnd));
+  EXPECT_THAT(history, IsEmpty());
+  ASSERT_OK_AND_ASSIGN(history, store_->History(Series("wachtenden", "jeugdhulp_verblijf", ""),
+                                                kFebruary, kFebruaryEnd));
+  EXPECT_THAT(history, IsEmpty());
+}
+
+TEST_P(ObservationStoreContractTest, ConcurrentCommitsAllLand) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  constexpr int kShared = 5;  // series every thread writes
+  constexpr int kOwn = 5;     // series only one thread writes
+  std::atomic<uint64_t> corrections{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kPerThread; ++k) {
+        std::vector<StoredObservation> observations;
+        for (int i = 0; i < kShared; ++i) {
+          observations.push_back(
+              Obs(absl::StrCat("shared", i), "jeugdhulp_verblijf", "", t * 1000 + k));
+        }
+        for (int i = 0; i < kOwn; ++i) {
+          observations.push_back(
+              Obs(absl::StrCat("own", i), absl::StrCat("care", t), "", t * 1000 + k));
+        }
+        absl::StatusOr<CommitResult> result = store_->Commit(
+            Sub(kProvider, absl::StrCat("t", t, "-s", k), absl::StrCat("d", t, "-", k),
+                kT0 + absl::Seconds(t * 1000 + k), std::move(observations)));
+        if (!result.ok() || result->duplicate) {
+          ++failures;
+          ADD_FAILURE() << result.status();
+          continue;
+        }
+        corrections += result->corrections;
+        if (k % 10 == 0 && !store_->Counts().ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_EQ(failures.load(), 0);
+
+  constexpr uint64_t kObservations = kThreads * kPerThread * (kShared + kOwn);
+  constexpr uint64_t kCurrent = kShared + kThreads * kOwn;
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(kThreads * kPerThread, kObservations, kCurrent));
+  EXPECT_EQ(corrections.load(), kObservations - kCurrent);
+  EXPECT_THAT(AllCurrent(*store_), SizeIs(kCurrent));
+
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> shared,
+      store_->History(Series("shared0", "jeugdhulp_verblijf", ""), kJanuary, kJanuaryEnd));
+  ASSERT_THAT(shared, SizeIs(kThreads * kPerThread));
+  std::set<std::string> ids;
+  for (size_t i = 0; i < shared.size(); ++i) {
+    EXPECT_EQ(shared[i].current, i + 1 == shared.size());
+    ids.insert(shared[i].submission_id);
+  }
+  EXPECT_THAT(ids, SizeIs(kThreads * kPerThread));
+
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_OK_AND_ASSIGN(
+        std::vector<StoredObservation> own,
+        store_->History(Series("own0", absl::StrCat("care", t), ""), kJanuary, kJanuaryEnd));
+    ASSERT_THAT(own, SizeIs(kPerThread));
+    for (int k = 0; k < kPerThread; ++k) {
+      EXPECT_EQ(own[k].submission_id, absl::StrCat("t", t, "-s", k));
+    }
+  }
+}
+
+}  // namespace
+
+void ObservationStoreContractTest::SetUp() {
+  factory_ = GetParam().make_factory();
+  ASSERT_OK_AND_ASSIGN(store_, factory_->Create());
+}
+
+void ObservationStoreContractTest::Reopen() {
+  store_.reset();
+  ASSERT_OK_AND_ASSIGN(store_, factory_->Reopen());
+}
+
+std::string ObservationStoreContractParamName(
+    const testing::TestParamInfo<ObservationStoreContractParam>& info) {
+  return info.param.name;
+}
+
+void PrintTo(const ObservationStoreContractParam& param, std::ostream* os) { *os << param.name; }
+
+}  // namespace vroeg

@@ -1,0 +1,155 @@
+#include "tests/fakes/fake_observation_store.h"
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace vroeg {
+namespace {
+
+struct PeriodKey {
+  SeriesKey series;
+  std::string period_start;
+  std::string period_end;
+  auto operator<=>(const PeriodKey&) const = default;
+};
+
+struct Version {
+  api::v1::Granularity granularity;
+  double value;
+  std::string submission_id;
+  absl::Time received_at;
+};
+
+struct Submission {
+  std::string digest;
+  absl::Time received_at;
+};
+
+absl::Time TruncateToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
+
+StoredObservation ToStored(const PeriodKey& key, const Version& version, bool current) {
+  StoredObservation observation;
+  observation.series = key.series;
+  observation.period_start = key.period_start;
+  observation.period_end = key.period_end;
+  observation.granularity = version.granularity;
+  observation.value = version.value;
+  observation.submission_id = version.submission_id;
+  observation.received_at = version.received_at;
+  observation.current = current;
+  return observation;
+}
+
+}  // namespace
+
+struct FakeObservationStore::Data {
+  absl::Mutex mu;
+  // (reporter, submission id) -> first commit.
+  std::map<std::pair<std::string, std::string>, Submission> submissions ABSL_GUARDED_BY(mu);
+  // Every version of each series and period in commit order; the last one is current.
+  std::map<PeriodKey, std::vector<Version>> versions ABSL_GUARDED_BY(mu);
+  uint64_t observations ABSL_GUARDED_BY(mu) = 0;
+  int failures_to_inject ABSL_GUARDED_BY(mu) = 0;
+  int commit_calls ABSL_GUARDED_BY(mu) = 0;
+};
+
+FakeObservationStore::FakeObservationStore() : data_(std::make_shared<Data>()) {}
+
+FakeObservationStore::FakeObservationStore(std::shared_ptr<Data> data) : data_(std::move(data)) {}
+
+FakeObservationStore::~FakeObservationStore() = default;
+
+std::unique_ptr<FakeObservationStore> FakeObservationStore::NewHandle() const {
+  return std::unique_ptr<FakeObservationStore>(new FakeObservationStore(data_));
+}
+
+void FakeObservationStore::FailNextCommits(int n) {
+  absl::MutexLock lock(&data_->mu);
+  data_->failures_to_inject = n;
+}
+
+int FakeObservationStore::commit_calls() const {
+  absl::MutexLock lock(&data_->mu);
+  return data_->commit_calls;
+}
+
+absl::StatusOr<CommitResult> FakeObservationStore::Commit(const SubmissionRecord& submission) {
+  Data& data = *data_;
+  absl::MutexLock lock(&data.mu);
+  ++data.commit_calls;
+  if (data.failures_to_inject > 0) {
+    --data.failures_to_inject;
+    return absl::UnavailableError(absl::StrCat("storing submission '", submission.submission_id,
+                                               "' failed: injected failure; retry later"));
+  }
+  const absl::Time received_at = TruncateToMicros(submission.received_at);
+  auto [it, inserted] = data.submissions.try_emplace(
+      {submission.reporter, submission.submission_id}, Submission{submission.digest, received_at});
+  CommitResult result;
+  if (!inserted) {
+    const Submission& first = it->second;
+    if (first.digest != submission.digest) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "submission id '", submission.submission_id, "' was already used by ",
+          submission.reporter, " at ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", first.received_at, absl::UTCTimeZone()),
+          " for different content; send new data under a new submission id"));
+    }
+    result.duplicate = true;
+    result.committed_at = first.received_at;
+    return result;
+  }
+  for (const StoredObservation& observation : submission.observations) {
+    PeriodKey key{observation.series, observation.period_start, observation.period_end};
+    key.series.reporter = submission.reporter;
+    std::vector<Version>& versions = data.versions[std::move(key)];
+    if (!versions.empty()) ++result.corrections;
+    versions.push_back(
+        Version{observation.granularity, observation.value, submission.submission_id, received_at});
+  }
+  result.stored = static_cast<uint32_t>(submission.observations.size());
+  result.committed_at = received_at;
+  data.observations += result.stored;
+  return result;
+}
+
+absl::Status FakeObservationStore::ForEachCurrent(
+    const std::function<void(const StoredObservation&)>& fn) {
+  absl::MutexLock lock(&data_->mu);
+  for (const auto& [key, versions] : data_->versions) {
+    fn(ToStored(key, versions.back(), /*current=*/true));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<StoredObservation>> FakeObservationStore::History(
+    const SeriesKey& series, const std::string& period_start, const std::string& period_end) {
+  absl::MutexLock lock(&data_->mu);
+  std::vector<StoredObservation> history;
+  PeriodKey key{series, period_start, period_end};
+  auto it = data_->versions.find(key);
+  if (it == data_->versions.end()) return history;
+  const std::vector<Version>& versions = it->second;
+  for (size_t i = 0; i < versions.size(); ++i) {
+    history.push_back(ToStored(key, versions[i], /*current=*/i + 1 == versions.size()));
+  }
+  return history;
+}
+
+absl::StatusOr<StoreCounts> FakeObservationStore::Counts() {
+  absl::MutexLock lock(&data_->mu);
+  StoreCounts counts;
+  counts.submissions = data_->submissions.size();
+  counts.observations = data_->observations;
+  counts.current = data_->versions.size();
+  return counts;
+}
+
+}  // namespace vroeg

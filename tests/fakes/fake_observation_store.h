@@ -1,0 +1,55 @@
+#ifndef VROEG_TESTS_FAKES_FAKE_OBSERVATION_STORE_H_
+#define VROEG_TESTS_FAKES_FAKE_OBSERVATION_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "server/storage/observation_store.h"
+
+namespace vroeg {
+
+// A working ObservationStore in memory, with the same semantics as SqliteStore (it passes the
+// same contract suite): observations take the submission's reporter, submission id and received
+// time; times are truncated to whole microseconds; commit order decides what is current.
+//
+// Handles made by NewHandle() share the data, which outlives any one handle; destroying a handle
+// and using another stands in for a process restart.
+//
+// Thread-safety: thread-safe. ForEachCurrent holds a lock while it calls `fn`, which must not
+// call back into the store.
+class FakeObservationStore : public ObservationStore {
+ public:
+  // An empty store.
+  FakeObservationStore();
+  ~FakeObservationStore() override;
+
+  // Another handle on the same data.
+  std::unique_ptr<FakeObservationStore> NewHandle() const;
+
+  // The next `n` calls of Commit (on any handle) return UNAVAILABLE and write nothing.
+  void FailNextCommits(int n);
+
+  // How many times Commit was called on any handle, failed calls included.
+  int commit_calls() const;
+
+  absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission) override;
+  absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
+  absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,
+                                                         const std::string& period_start,
+                                                         const std::string& period_end) override;
+  absl::StatusOr<StoreCounts> Counts() override;
+
+ private:
+  struct Data;
+  explicit FakeObservationStore(std::shared_ptr<Data> data);
+
+  std::shared_ptr<Data> data_;
+};
+
+}  // namespace vroeg
+
+#endif  // VROEG_TESTS_FAKES_FAKE_OBSERVATION_STORE_H_

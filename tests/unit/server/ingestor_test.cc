@@ -1,0 +1,262 @@
+#include "server/ingestor.h"
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "tests/fakes/fake_observation_store.h"
+
+namespace vroeg {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The value of a counter or gauge sample with the given labels, from the registry.
+double Sample(prometheus::Registry& registry, const std::string& name,
+              const std::map<std::string, std::string>& labels = {}) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      std::map<std::string, std::string> have;
+      for (const auto& label : metric.label) have[label.name] = label.value;
+      if (have != labels) continue;
+      if (family.type == prometheus::MetricType::Counter) return metric.counter.value;
+      if (family.type == prometheus::MetricType::Histogram) {
+        return static_cast<double>(metric.histogram.sample_count);
+      }
+      return metric.gauge.value;
+    }
+  }
+  return -1;
+}
+
+api::v1::Observation Observation(const std::string& indicator, const std::string& care_form,
+                                 const std::string& start, const std::string& end, double value) {
+  api::v1::Observation o;
+  o.set_indicator(indicator);
+  o.set_care_form(care_form);
+  o.mutable_period()->set_start(start);
+  o.mutable_period()->set_end(end);
+  o.set_value(value);
+  return o;
+}
+
+class IngestorTest : public ::testing::Test {
+ protected:
+  IngestorTest()
+      : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone())),
+        log_(std::tmpfile()),
+        logger_(log_, &clock_) {
+    auto catalogue =
+        Catalogue::LoadFile(std::string(std::getenv("VROEG_SOURCE_DIR")) +
+                            "/deploy/catalogue/catalogue.yaml");
+    EXPECT_TRUE(catalogue.ok()) << catalogue.status();
+    catalogue_ = *catalogue;
+    region_.set_code("flevoland");
+    region_.add_municipalities()->set_code("GM0034");
+    ingestor_ = std::make_unique<Ingestor>(catalogue_, region_, &store_, &state_, &clock_,
+                                           &logger_, &registry_);
+  }
+  ~IngestorTest() override { std::fclose(log_); }
+
+  std::string Log() {
+    std::fflush(log_);
+    std::rewind(log_);
+    std::string text;
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), log_)) > 0) text.append(buffer, n);
+    return text;
+  }
+
+  api::v1::SubmitRequest Request(const std::string& id) {
+    api::v1::SubmitRequest request;
+    request.set_submission_id(id);
+    request.set_reporter(provider_.Urn());
+    *request.add_observations() =
+        Observation("plaatsen_operationeel", "verblijf", "2026-09-07", "2026-09-13", 20);
+    *request.add_observations() =
+        Observation("plaatsen_bezet", "verblijf", "2026-09-07", "2026-09-13", 18);
+    return request;
+  }
+
+  FakeClock clock_;
+  std::FILE* log_;
+  Logger logger_;
+  std::shared_ptr<const Catalogue> catalogue_;
+  config::v1::Region region_;
+  FakeObservationStore store_;
+  LatestState state_;
+  prometheus::Registry registry_;
+  std::unique_ptr<Ingestor> ingestor_;
+  ReporterId provider_{api::v1::PROVIDER, "12345678"};
+};
+
+TEST_F(IngestorTest, AcceptedSubmissionIsStoredCountedLoggedAndVisible) {
+  auto response = ingestor_->Submit(provider_, Request("s-1"));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->submission_id(), "s-1");
+  EXPECT_FALSE(response->duplicate());
+  EXPECT_EQ(response->stored(), 2u);
+  EXPECT_EQ(response->committed_at().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(state_.size(), 2u);
+  EXPECT_EQ(store_.Counts()->observations, 2u);
+  EXPECT_EQ(Sample(registry_, "vroeg_submissions_accepted_total"), 1);
+  EXPECT_EQ(Sample(registry_, "vroeg_observations_stored_total"), 2);
+  EXPECT_EQ(Sample(registry_, "vroeg_commit_duration_seconds"), 1);
+  EXPECT_THAT(Log(), HasSubstr("level=info event=submission_accepted "
+                               "reporter=urn:vroeg:provider:12345678 submission_id=s-1 "
+                               "observations=2 stored=2 corrections=0\n"));
+}
+
+TEST_F(IngestorTest, EmptyReporterMeansTheCaller) {
+  api::v1::SubmitRequest request = Request("s-1");
+  request.clear_reporter();
+  ASSERT_TRUE(ingestor_->Submit(provider_, request).ok());
+  auto history = store_.History({provider_.Urn(), "plaatsen_bezet", "verblijf", ""},
+                                "2026-09-07", "2026-09-13");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].granularity, api::v1::WEEK);
+}
+
+TEST_F(IngestorTest, RetryIsADuplicateAndChangesNothing) {
+  ASSERT_TRUE(ingestor_->Submit(provider_, Request("s-1")).ok());
+  clock_.Advance(absl::Minutes(5));
+  auto retry = ingestor_->Submit(provider_, Request("s-1"));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->duplicate());
+  EXPECT_EQ(retry->stored(), 0u);
+  EXPECT_EQ(retry->committed_at().seconds(), absl::ToUnixSeconds(clock_.Now()) - 300);
+  EXPECT_EQ(Sample(registry_, "vroeg_submissions_duplicate_total"), 1);
+  EXPECT_EQ(Sample(registry_, "vroeg_submissions_accepted_total"), 1);
+  EXPECT_EQ(store_.Counts()->observations, 2u);
+}
+
+TEST_F(IngestorTest, ReusedIdWithOtherContentIsAlreadyExists) {
+  ASSERT_TRUE(ingestor_->Submit(provider_, Request("s-1")).ok());
+  api::v1::SubmitRequest changed = Request("s-1");
+  changed.mutable_observations(1)->set_value(17);
+  auto response = ingestor_->Submit(provider_, changed);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "id_reused"}}), 1);
+}
+
+TEST_F(IngestorTest, CorrectionIsCountedAndBecomesTheLatestValue) {
+  ASSERT_TRUE(ingestor_->Submit(provider_, Request("s-1")).ok());
+  api::v1::SubmitRequest correction = Request("s-2");
+  correction.mutable_observations(1)->set_value(19);
+  auto response = ingestor_->Submit(provider_, correction);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->corrections(), 2u);
+  EXPECT_EQ(Sample(registry_, "vroeg_observation_corrections_total"), 2);
+  double occupied = -1;
+  state_.ForEach([&](const SeriesKey& key, const LatestValue& value) {
+    if (key.indicator == "plaatsen_bezet") occupied = value.value;
+  });
+  EXPECT_EQ(occupied, 19);
+}
+
+TEST_F(IngestorTest, SubmissionForAnotherReporterIsPermissionDenied) {
+  api::v1::SubmitRequest request = Request("s-1");
+  request.set_reporter("urn:vroeg:provider:87654321");
+  auto response = ingestor_->Submit(provider_, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(response.status().message(),
+            "certificate identity urn:vroeg:provider:12345678 may submit only for itself, not "
+            "for urn:vroeg:provider:87654321");
+  EXPECT_EQ(store_.commit_calls(), 0);
+  EXPECT_EQ(
+      Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "permission_denied"}}),
+      1);
+  EXPECT_THAT(Log(), HasSubstr("level=warning event=submission_refused "
+                               "reporter=urn:vroeg:provider:12345678 submission_id=s-1 "
+                               "observations=2 code=PERMISSION_DENIED reason=\"certificate"));
+}
+
+TEST_F(IngestorTest, SupervisorMayNotSubmit) {
+  api::v1::SubmitRequest request = Request("s-1");
+  request.clear_reporter();
+  auto response = ingestor_->Submit({api::v1::SUPERVISOR, "nza"}, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(response.status().message(),
+            "urn:vroeg:supervisor:nza is a supervisor identity, which may read but not submit");
+}
+
+TEST_F(IngestorTest, SubmissionIdMustBeUsable) {
+  for (const std::string& id : {std::string(), std::string(129, 'a'), std::string("a b"),
+                               std::string("x/../y")}) {
+    auto response = ingestor_->Submit(provider_, Request(id));
+    EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument) << id;
+    EXPECT_THAT(response.status().message(), HasSubstr("submission_id: ")) << id;
+  }
+  EXPECT_TRUE(ingestor_->Submit(provider_, Request("f-0123.abc_DEF:x-y")).ok());
+}
+
+TEST_F(IngestorTest, TooManyObservationsAreRefused) {
+  api::v1::SubmitRequest request;
+  request.set_submission_id("big");
+  for (int i = 0; i <= kMaxObservationsPerSubmission; ++i) request.add_observations();
+  auto response = ingestor_->Submit(provider_, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(response.status().message(),
+            absl::StrCat("submission has ", kMaxObservationsPerSubmission + 1,
+                         " observations; at most ", kMaxObservationsPerSubmission,
+                         " are accepted at once: split it into several"));
+}
+
+TEST_F(IngestorTest, ValidationProblemsTravelAsARejection) {
+  api::v1::SubmitRequest request = Request("s-1");
+  request.mutable_observations(1)->set_value(21);
+  request.mutable_observations(1)->set_source_row(3);
+  request.mutable_observations(1)->set_source_column("value");
+  auto response = ingestor_->Submit(provider_, request);
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(response.status().message(),
+            "1 of the submission's observations are invalid; first: row 3, column value: "
+            "plaatsen_bezet 21 is above plaatsen_operationeel 20 for the same care form and "
+            "period");
+  auto rejection = GetRejection(response.status());
+  ASSERT_TRUE(rejection.has_value());
+  ASSERT_EQ(rejection->problems_size(), 1);
+  EXPECT_EQ(rejection->problems(0).source_row(), 3u);
+  EXPECT_EQ(rejection->problems(0).value(), "21");
+  EXPECT_FALSE(rejection->truncated());
+  EXPECT_EQ(store_.commit_calls(), 0);
+  EXPECT_EQ(Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "invalid"}}), 1);
+}
+
+TEST_F(IngestorTest, ManyProblemsAreListedUpToTheLimit) {
+  api::v1::SubmitRequest request;
+  request.set_submission_id("many");
+  for (int i = 0; i < kMaxListedProblems + 5; ++i) {
+    *request.add_observations() =
+        Observation("wachtenden", "verblijf", "2026-09-01", "2026-09-30", -1 - i);
+  }
+  auto response = ingestor_->Submit(provider_, request);
+  auto rejection = GetRejection(response.status());
+  ASSERT_TRUE(rejection.has_value());
+  EXPECT_EQ(rejection->problems_size(), kMaxListedProblems);
+  EXPECT_TRUE(rejection->truncated());
+}
+
+TEST_F(IngestorTest, StorageOutageIsUnavailableAndLeavesStateAlone) {
+  store_.FailNextCommits(1);
+  auto failed = ingestor_->Submit(provider_, Request("s-1"));
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(state_.size(), 0u);
+  EXPECT_EQ(
+      Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "storage_unavailable"}}),
+      1);
+  auto retried = ingestor_->Submit(provider_, Request("s-1"));
+  ASSERT_TRUE(retried.ok());
+  EXPECT_FALSE(retried->duplicate());
+  EXPECT_EQ(state_.size(), 2u);
+}
+
+}  // namespace
+}  // namespace vroeg

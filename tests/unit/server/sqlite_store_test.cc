@@ -1,0 +1,277 @@
+#include "server/storage/sqlite_store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace vroeg {
+namespace {
+
+using ::testing::HasSubstr;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = testing::TempDir() + "vroeg-sqlite-unit-XXXXXX";
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A second, plain connection to the same file, as another process would have.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& path) { sqlite3_open(path.c_str(), &db_); }
+  ~RawConnection() { sqlite3_close(db_); }
+  // Returns "" or SQLite's error message.
+  std::string Exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK) return "";
+    std::string message = error != nullptr ? error : "unknown error";
+    sqlite3_free(error);
+    return message;
+  }
+  std::string QueryText(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    std::string result;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      result = text != nullptr ? reinterpret_cast<const char*>(text) : "NULL";
+    } else {
+      result = std::string("error: ") + sqlite3_errmsg(db_);
+    }
+    sqlite3_finalize(stmt);
+    return result;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+SubmissionRecord Submission(const std::string& id,
+                            std::vector<std::pair<std::string, double>> values) {
+  SubmissionRecord submission;
+  submission.reporter = "urn:vroeg:provider:12345678";
+  submission.submission_id = id;
+  submission.digest = "digest-" + id;
+  submission.received_at = absl::FromUnixSeconds(1767225600);
+  for (const auto& [indicator, value] : values) {
+    StoredObservation& observation = submission.observations.emplace_back();
+    observation.series.indicator = indicator;
+    observation.series.care_form = "jeugdhulp_verblijf";
+    observation.period_start = "2026-01-01";
+    observation.period_end = "2026-01-31";
+    observation.granularity = api::v1::MONTH;
+    observation.value = value;
+  }
+  return submission;
+}
+
+SeriesKey Series(const std::string& indicator) {
+  return SeriesKey{"urn:vroeg:provider:12345678", indicator, "jeugdhulp_verblijf", ""};
+}
+
+class SqliteStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    path_ = dir_.path() + "/vroeg.db";
+  }
+
+  TempDir dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteStoreTest, MissingDirectoryIsNamedInTheError) {
+  const std::string path = dir_.path() + "/missing/vroeg.db";
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr(path));
+  EXPECT_THAT(store.status().message(), HasSubstr("directory exists and is writable"));
+}
+
+TEST_F(SqliteStoreTest, FileThatIsNotADatabaseIsRefusedAndLeftAlone) {
+  const std::string content(2048, 'x');
+  std::ofstream(path_) << content;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr(path_));
+  EXPECT_THAT(store.status().message(), HasSubstr("not a Vroeg database"));
+  std::ifstream in(path_);
+  std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(after, content);
+}
+
+TEST_F(SqliteStoreTest, OtherSqliteDatabaseIsRefusedAndLeftAlone) {
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec("CREATE TABLE contacts (name TEXT)"), "");
+  }
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr("not a Vroeg database"));
+  RawConnection raw(path_);
+  EXPECT_EQ(raw.QueryText("PRAGMA journal_mode"), "delete");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM sqlite_schema"), "1");
+}
+
+TEST_F(SqliteStoreTest, DatabaseOfANewerVersionIsRefused) {
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec("PRAGMA user_version = 999"), "");
+  }
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr(path_));
+  EXPECT_THAT(store.status().message(), HasSubstr("written by a newer vroeg-collector"));
+}
+
+TEST_F(SqliteStoreTest, DurabilitySettingsAreInEffect) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<SqliteStore::Settings> settings = (*store)->ReadSettings();
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->journal_mode, "wal");
+  EXPECT_EQ(settings->synchronous, 2);  // FULL
+  EXPECT_TRUE(settings->foreign_keys);
+  EXPECT_EQ(settings->busy_timeout_ms, 5000);
+  EXPECT_EQ(settings->schema_version, SqliteStore::kSchemaVersion);
+
+  // WAL is a property of the file, so another connection sees it too.
+  RawConnection raw(path_);
+  EXPECT_EQ(raw.QueryText("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "1");
+}
+
+TEST_F(SqliteStoreTest, ReadOnlyFileIsRefused) {
+  if (geteuid() == 0) GTEST_SKIP() << "file permissions do not bind root";
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());
+  ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr(path_));
+  EXPECT_THAT(store.status().message(), HasSubstr("writable by the collector's user"));
+}
+
+TEST_F(SqliteStoreTest, LockedDatabaseIsUnavailableAndRetrySucceeds) {
+  SqliteStoreOptions options;
+  options.busy_timeout = absl::Milliseconds(20);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  RawConnection raw(path_);
+  ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), "");
+
+  absl::StatusOr<CommitResult> result = (*store)->Commit(Submission("s1", {{"wachtenden", 3}}));
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+  EXPECT_THAT(result.status().message(), HasSubstr("'s1'"));
+  EXPECT_THAT(result.status().message(), HasSubstr("locked"));
+
+  ASSERT_EQ(raw.Exec("ROLLBACK"), "");
+  result = (*store)->Commit(Submission("s1", {{"wachtenden", 3}}));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->duplicate);
+  EXPECT_EQ(result->stored, 1u);
+}
+
+TEST_F(SqliteStoreTest, FailureHalfwayRollsBackTheWholeSubmission) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Commit(Submission("s1", {{"wachtenden", 1}})).ok());
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec("CREATE TRIGGER fail BEFORE INSERT ON observations WHEN NEW.value = 666 "
+                       "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"),
+              "");
+  }
+  const SubmissionRecord second = Submission("s2", {{"wachtenden", 2}, {"instroom", 666}});
+  absl::StatusOr<CommitResult> result = (*store)->Commit(second);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+  EXPECT_THAT(result.status().message(), HasSubstr("injected failure"));
+
+  absl::StatusOr<std::vector<StoredObservation>> history =
+      (*store)->History(Series("wachtenden"), "2026-01-01", "2026-01-31");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_TRUE((*history)[0].current);
+  absl::StatusOr<StoreCounts> counts = (*store)->Counts();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->submissions, 1u);
+  EXPECT_EQ(counts->observations, 1u);
+  EXPECT_EQ(counts->current, 1u);
+
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec("DROP TRIGGER fail"), "");
+  }
+  result = (*store)->Commit(second);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->duplicate);
+  EXPECT_EQ(result->corrections, 1u);
+}
+
+TEST_F(SqliteStoreTest, SupersededRowsPointAtTheirReplacement) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Commit(Submission("s1", {{"wachtenden", 1}, {"instroom", 1}})).ok());
+  ASSERT_TRUE((*store)->Commit(Submission("s2", {{"wachtenden", 2}, {"wachtenden", 3}})).ok());
+  ASSERT_TRUE((*store)->Commit(Submission("s3", {{"instroom", 4}, {"uitstroom", 5}})).ok());
+
+  RawConnection raw(path_);
+  // Every superseded row points at a later row of the same series and period.
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM observations AS o WHERE superseded_by IS NOT NULL "
+                          "AND NOT EXISTS (SELECT 1 FROM observations AS n "
+                          "WHERE n.id = o.superseded_by AND n.id > o.id "
+                          "AND n.reporter = o.reporter AND n.indicator = o.indicator "
+                          "AND n.care_form = o.care_form AND n.municipality = o.municipality "
+                          "AND n.period_start = o.period_start AND n.period_end = o.period_end)"),
+            "0");
+  // At most one current row per series and period, and it is the latest.
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM (SELECT max(id) AS latest, "
+                          "sum(superseded_by IS NULL) AS current_rows, "
+                          "max(CASE WHEN superseded_by IS NULL THEN id END) AS current_id "
+                          "FROM observations GROUP BY reporter, indicator, care_form, "
+                          "municipality, period_start, period_end) "
+                          "WHERE current_rows != 1 OR current_id != latest"),
+            "0");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM observations WHERE superseded_by IS NULL"), "3");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM pragma_foreign_key_check"), "0");
+}
+
+TEST_F(SqliteStoreTest, CountsSeeCommitsOfAnotherConnection) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> writer = SqliteStore::Open(path_);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::StatusOr<std::unique_ptr<SqliteStore>> reader = SqliteStore::Open(path_);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE((*reader)->Counts().ok());
+
+  ASSERT_TRUE((*writer)->Commit(Submission("s1", {{"wachtenden", 1}, {"instroom", 2}})).ok());
+  ASSERT_TRUE((*writer)->Commit(Submission("s2", {{"wachtenden", 3}})).ok());
+
+  absl::StatusOr<StoreCounts> counts = (*reader)->Counts();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->submissions, 2u);
+  EXPECT_EQ(counts->observations, 3u);
+  EXPECT_EQ(counts->current, 2u);
+}
+
+}  // namespace
+}  // namespace vroeg
