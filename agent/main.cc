@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "common/command_line.h"
 #include "agent/agent_settings.h"
 #include "agent/collector_client.h"
 #include "agent/file_submitter.h"
@@ -23,9 +24,10 @@ int Fail(absl::string_view message) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "vroeg-agent: submits youth-care indicator exports (CSV or JSON) to the regional "
+      "Submits youth-care indicator exports (CSV or JSON) to the regional "
       "collector over mutual TLS.\nExit codes: 0 all accepted, 1 a file was rejected (fix it), "
       "2 usage or configuration error, 3 collector unreachable (try again later)."};
+  app.name("vroeg-agent");
   app.set_version_flag("--version", std::string("vroeg-agent ") + VROEG_VERSION);
   app.require_subcommand(1);
 
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
                     "Take the reporter from this agent configuration's certificate instead");
   check->add_option("files", files, "CSV or JSON files to check")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit_code = vroeg::ParseCommandLine(app, argc, argv)) return *exit_code;
   vroeg::SystemClock clock;
 
   if (*submit) {

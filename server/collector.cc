@@ -57,10 +57,13 @@ class CollectorImpl : public Collector {
   void Shutdown() override {
     absl::MutexLock lock(&shutdown_mu_);
     if (shutdown_.HasBeenNotified()) return;
-    // Calls in flight get a few seconds to commit; their clients retry the rest safely.
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    // Start may have failed half way; only what was built is stopped.
+    if (server_ != nullptr) {
+      // Calls in flight get a few seconds to commit; their clients retry the rest safely.
+      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      logger_->Info("stopped");
+    }
     workers_.reset();
-    logger_->Info("stopped");
     shutdown_.Notify();
   }
 

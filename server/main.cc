@@ -5,21 +5,23 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "common/command_line.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "server/collector.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "vroeg-collector: regional collector for early signalling of risks to the availability of "
+      "Regional collector for early signalling of risks to the availability of "
       "specialist youth care. Accepts submissions over gRPC with mutual TLS, stores them durably "
       "and exposes them as Prometheus metrics."};
   std::string config_path = "/etc/vroeg/collector.yaml";
   bool validate_only = false;
   app.add_option("-c,--config", config_path, "Configuration file (YAML)")->capture_default_str();
   app.add_flag("--validate-config", validate_only, "Check the configuration file and exit");
+  app.name("vroeg-collector");
   app.set_version_flag("--version", std::string("vroeg-collector ") + VROEG_VERSION);
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit_code = vroeg::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   auto settings = vroeg::LoadCollectorSettings(config_path);
   if (!settings.ok()) {

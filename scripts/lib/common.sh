@@ -49,7 +49,9 @@ vroeg_install_deps() {
 # VROEG_CMAKE_ARGS adds configure options; VROEG_JOBS sets parallelism.
 vroeg_build() {
   local jobs="${VROEG_JOBS:-$(nproc)}"
-  if [ ! -f "$VROEG_BUILD_DIR/build.ninja" ]; then
+  # An existing build tree keeps its generator and options; cmake --build re-runs cmake itself
+  # when the lists change.
+  if [ ! -f "$VROEG_BUILD_DIR/CMakeCache.txt" ]; then
     vroeg_log "configuring $VROEG_BUILD_DIR"
     cmake -S "$VROEG_ROOT" -B "$VROEG_BUILD_DIR" -G Ninja \
       -DCMAKE_BUILD_TYPE="${VROEG_BUILD_TYPE:-RelWithDebInfo}" ${VROEG_CMAKE_ARGS:-} \

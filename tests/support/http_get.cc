@@ -47,4 +47,20 @@ absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path) {
   return response;
 }
 
+absl::StatusOr<int> FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    close(fd);
+    return absl::InternalError("cannot bind a loopback port");
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
 }  // namespace vroeg::testing

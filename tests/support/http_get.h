@@ -15,6 +15,9 @@ struct HttpResponse {
 // A plain HTTP/1.0 GET to 127.0.0.1:port, enough for /metrics and Prometheus' API in tests.
 absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path);
 
+// A TCP port on 127.0.0.1 that was free a moment ago, for programs that cannot take port 0.
+absl::StatusOr<int> FreeLoopbackPort();
+
 }  // namespace vroeg::testing
 
 #endif  // VROEG_TESTS_SUPPORT_HTTP_GET_H_

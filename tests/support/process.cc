@@ -32,7 +32,8 @@ std::string ReadAll(const std::string& path) {
 }
 
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& in_path,
-                            const std::string& out_path, const std::string& err_path) {
+                            const std::string& out_path, const std::string& err_path,
+                            const std::vector<std::string>& extra_env = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
@@ -43,8 +44,12 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::str
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return absl::InternalError(absl::StrCat("cannot start ", argv[0], ": ", strerror(rc)));
@@ -92,8 +97,9 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 }
 
 absl::StatusOr<std::unique_ptr<BackgroundProcess>> BackgroundProcess::Start(
-    const std::vector<std::string>& argv, const std::string& log_path) {
-  auto pid = Spawn(argv, "/dev/null", log_path + ".out", log_path);
+    const std::vector<std::string>& argv, const std::string& log_path,
+    const std::vector<std::string>& extra_env) {
+  auto pid = Spawn(argv, "/dev/null", log_path + ".out", log_path, extra_env);
   if (!pid.ok()) return pid.status();
   return std::unique_ptr<BackgroundProcess>(new BackgroundProcess(*pid, log_path));
 }
@@ -106,12 +112,24 @@ BackgroundProcess::~BackgroundProcess() {
 }
 
 std::string BackgroundProcess::Log() const { return ReadAll(log_path_); }
+std::string BackgroundProcess::Output() const { return ReadAll(log_path_ + ".out"); }
 
 absl::StatusOr<std::string> BackgroundProcess::WaitForLogLine(const std::string& needle,
                                                               absl::Duration timeout) {
+  return WaitForLine(log_path_, needle, timeout);
+}
+
+absl::StatusOr<std::string> BackgroundProcess::WaitForOutputLine(const std::string& needle,
+                                                                 absl::Duration timeout) {
+  return WaitForLine(log_path_ + ".out", needle, timeout);
+}
+
+absl::StatusOr<std::string> BackgroundProcess::WaitForLine(const std::string& path,
+                                                           const std::string& needle,
+                                                           absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
-    for (absl::string_view line : absl::StrSplit(Log(), '\n')) {
+    for (absl::string_view line : absl::StrSplit(ReadAll(path), '\n')) {
       if (line.find(needle) != absl::string_view::npos) return std::string(line);
     }
     int status = 0;

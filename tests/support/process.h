@@ -27,20 +27,29 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 // find log lines. The destructor kills it (SIGKILL) if it still runs.
 class BackgroundProcess {
  public:
+  // `extra_env` entries (NAME=value) are added to this process's environment. Standard output
+  // goes to log_path + ".out".
   static absl::StatusOr<std::unique_ptr<BackgroundProcess>> Start(
-      const std::vector<std::string>& argv, const std::string& log_path);
+      const std::vector<std::string>& argv, const std::string& log_path,
+      const std::vector<std::string>& extra_env = {});
   ~BackgroundProcess();
 
   // Waits until the log holds a line containing `needle` and returns that line; fails after
   // `timeout` or when the process exits first (the message holds the log).
   absl::StatusOr<std::string> WaitForLogLine(const std::string& needle,
                                              absl::Duration timeout = absl::Seconds(20));
+  // The same for standard output.
+  absl::StatusOr<std::string> WaitForOutputLine(const std::string& needle,
+                                                absl::Duration timeout = absl::Seconds(20));
   std::string Log() const;
+  std::string Output() const;
   // Sends `signal` and waits (bounded) for the exit; returns the exit code (-signal if killed).
   absl::StatusOr<int> Stop(int signal, absl::Duration timeout = absl::Seconds(20));
   pid_t pid() const { return pid_; }
 
  private:
+  absl::StatusOr<std::string> WaitForLine(const std::string& path, const std::string& needle,
+                                          absl::Duration timeout);
   BackgroundProcess(pid_t pid, std::string log_path)
       : pid_(pid), log_path_(std::move(log_path)) {}
   pid_t pid_;

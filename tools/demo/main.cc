@@ -5,6 +5,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "common/command_line.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -46,13 +47,7 @@ int main(int argc, char** argv) {
                "Write into a non-empty directory, replacing reporters.tsv and the reporter "
                "folders");
   app.set_version_flag("--version", VROEG_VERSION);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::cerr << kProgram << ": error: " << e.what() << "\nRun with --help for more information.\n";
-    return 1;
-  }
+  if (auto exit_code = vroeg::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   vroeg::demo::ScenarioOptions options;
   options.today = absl::ToCivilDay(vroeg::SystemClock().Now(), absl::LocalTimeZone());

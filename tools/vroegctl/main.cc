@@ -3,12 +3,12 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "common/command_line.h"
 #include "tools/vroegctl/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app(
-      "Administer a Vroeg exchange: the region's certificate authority and, later, "
-      "exports and status.",
+      "Administer a Vroeg exchange: the region's certificate authority (pki init, pki issue).",
       "vroegctl");
   app.set_version_flag("--version", "vroegctl " VROEG_VERSION);
   app.require_subcommand(1);
@@ -16,12 +16,7 @@ int main(int argc, char** argv) {
   vroeg::vroegctl::CommandContext context;
   vroeg::vroegctl::AddPkiCommands(app, context);
 
-  // CLI11 reports usage errors, --help and --version as exceptions; this is its boundary.
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (auto exit_code = vroeg::ParseCommandLine(app, argc, argv)) return *exit_code;
   if (!context.status.ok()) {
     std::cerr << "vroegctl: error: " << context.status.message() << "\n";
     return 1;
