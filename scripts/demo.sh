@@ -116,8 +116,8 @@ vroeg_log "all agents done: $accepted files accepted"
 
 cat > "$demo_dir/prometheus/prometheus.yml" <<YAML
 global:
-  scrape_interval: 15s
-  evaluation_interval: 15s
+  scrape_interval: 5s
+  evaluation_interval: 5s
 scrape_configs:
   - job_name: vroeg-collector
     static_configs:
