@@ -80,14 +80,13 @@ int CheckFiles(const std::vector<std::string>& paths, const ValidationContext& c
       exit_code = kExitRejected;
       continue;
     }
-    out << path << ": valid: " << Plural(file.request.observations_size(), "observation")
-        << "\n";
+    out << path << ": valid: " << Plural(file.request.observations_size(), "observation") << "\n";
   }
   return exit_code;
 }
 
-int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client,
-                const Clock& clock, std::ostream& out) {
+int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client, const Clock& clock,
+                std::ostream& out) {
   auto proto = client.GetCatalogue();
   if (!proto.ok()) {
     out << "vroeg-agent: cannot fetch the catalogue: " << proto.status().message() << "\n";
@@ -113,8 +112,8 @@ int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client,
         out << path << ": already accepted earlier as submission " << response->submission_id()
             << "; nothing new stored\n";
       } else {
-        out << path << ": accepted: " << Plural(response->stored(), "observation")
-            << " stored (" << Plural(response->corrections(), "correction") << ") as submission "
+        out << path << ": accepted: " << Plural(response->stored(), "observation") << " stored ("
+            << Plural(response->corrections(), "correction") << ") as submission "
             << response->submission_id() << "\n";
       }
       continue;

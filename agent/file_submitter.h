@@ -42,8 +42,8 @@ int CheckFiles(const std::vector<std::string>& paths, const ValidationContext& c
 // `vroeg-agent submit`: fetches the collector's catalogue, checks each file against it, and
 // submits each valid file as one submission, printing one line per file with what was stored or
 // exactly why not. Invalid files are not sent at all. Returns the most severe exit code.
-int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client,
-                const Clock& clock, std::ostream& out);
+int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client, const Clock& clock,
+                std::ostream& out);
 
 }  // namespace vroeg
 

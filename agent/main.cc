@@ -3,12 +3,12 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
-#include "common/command_line.h"
 #include "agent/agent_settings.h"
 #include "agent/collector_client.h"
 #include "agent/file_submitter.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
+#include "common/command_line.h"
 #include "common/period.h"
 #include "common/reporter_certificate.h"
 #include "common/tls.h"

@@ -40,8 +40,8 @@ bool IsLabelName(absl::string_view name) {
 
 // Labels the collector itself puts on indicator series; a catalogue label may not reuse them.
 const std::set<std::string>& ReservedLabels() {
-  static const auto* const kReserved = new std::set<std::string>{
-      "region", "reporter", "reporter_kind", "care_form", "municipality"};
+  static const auto* const kReserved =
+      new std::set<std::string>{"region", "reporter", "reporter_kind", "care_form", "municipality"};
   return *kReserved;
 }
 
@@ -73,8 +73,7 @@ absl::Status CheckMetricName(absl::string_view where, absl::string_view name,
   const absl::string_view suffix = RequiredSuffix(unit);
   if (!suffix.empty() && !absl::EndsWith(name, suffix)) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": '", name, "' must end in ", suffix,
-                                                   " for unit ",
-                                                   catalogue::v1::Unit_Name(unit)));
+                                                   " for unit ", catalogue::v1::Unit_Name(unit)));
   }
   return absl::OkStatus();
 }
@@ -115,18 +114,16 @@ absl::Status CheckIndicator(const Indicator& indicator, const std::string& where
       indicator.weight_indicator().empty()) {
     return fail("aggregation WEIGHTED_MEAN needs weight_indicator");
   }
-  VROEG_RETURN_IF_ERROR(
-      CheckMetricName(absl::StrCat(where, ": metric.name"), indicator.metric().name(),
-                      indicator.unit()));
+  VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.name"),
+                                        indicator.metric().name(), indicator.unit()));
   if (!indicator.metric().region_name().empty()) {
     if (indicator.aggregation() == catalogue::v1::NONE) {
       return fail("metric.region_name is set but aggregation is NONE");
     }
     catalogue::v1::Unit region_unit = indicator.unit();
     if (indicator.aggregation() == catalogue::v1::COUNT_TRUE) region_unit = catalogue::v1::COUNT;
-    VROEG_RETURN_IF_ERROR(
-        CheckMetricName(absl::StrCat(where, ": metric.region_name"),
-                        indicator.metric().region_name(), region_unit));
+    VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.region_name"),
+                                          indicator.metric().region_name(), region_unit));
   }
   if (indicator.metric().help().empty()) return fail("metric.help is required");
   for (const auto& [name, value] : indicator.metric().labels()) {
@@ -166,8 +163,8 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> Catalogue::FromProto(
   for (int i = 0; i < proto.product_categories_size(); ++i) {
     for (const auto& care_form : proto.product_categories(i).care_forms()) {
       if (care_forms.count(care_form) == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "product_categories[", i, "]: unknown care form '", care_form, "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("product_categories[", i, "]: unknown care form '", care_form, "'"));
       }
     }
   }
@@ -187,7 +184,8 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> Catalogue::FromProto(
       std::set<std::string> keys, other_keys;
       for (const auto& [k, v] : indicator.metric().labels()) keys.insert(k);
       for (const auto& [k, v] : other.metric().labels()) other_keys.insert(k);
-      if (keys.empty() || keys != other_keys || other.metric().help() != indicator.metric().help() ||
+      if (keys.empty() || keys != other_keys ||
+          other.metric().help() != indicator.metric().help() ||
           other.metric().region_name() != indicator.metric().region_name() ||
           other.unit() != indicator.unit()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -199,9 +197,9 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> Catalogue::FromProto(
         if (other.metric().labels().at(k) != v) keys.erase(k);
       }
       if (keys.size() == other_keys.size()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": has the same metric labels as ", other.code(), " on ",
-            indicator.metric().name()));
+        return absl::InvalidArgumentError(absl::StrCat(where, ": has the same metric labels as ",
+                                                       other.code(), " on ",
+                                                       indicator.metric().name()));
       }
     }
   }
@@ -220,8 +218,8 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> Catalogue::FromProto(
     for (const std::string* ref : {&ratio.numerator(), &ratio.denominator()}) {
       auto it = indicators.find(*ref);
       if (it == indicators.end() || it->second->metric().region_name().empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": '", *ref, "' is not an indicator with a regional aggregate"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": '", *ref, "' is not an indicator with a regional aggregate"));
       }
     }
   }
@@ -233,8 +231,7 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> Catalogue::LoadFile(const std::
   VROEG_RETURN_IF_ERROR(LoadYamlFile(path, &proto));
   auto catalogue = FromProto(std::move(proto));
   if (!catalogue.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", catalogue.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", catalogue.status().message()));
   }
   return catalogue;
 }

@@ -20,8 +20,7 @@ class Catalogue {
   // product-category care forms) resolve, metric names follow Prometheus conventions for their
   // unit, and indicators sharing a metric agree on help and label names. INVALID_ARGUMENT names
   // the entry and the rule.
-  static absl::StatusOr<std::shared_ptr<const Catalogue>> FromProto(
-      catalogue::v1::Catalogue proto);
+  static absl::StatusOr<std::shared_ptr<const Catalogue>> FromProto(catalogue::v1::Catalogue proto);
 
   // Loads a YAML catalogue file (schema: vroeg.catalogue.v1.Catalogue) and checks it as above.
   static absl::StatusOr<std::shared_ptr<const Catalogue>> LoadFile(const std::string& path);

@@ -34,8 +34,8 @@ absl::Status ValidateName(absl::string_view id) {
   }
   for (char c : id) {
     if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_')) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "name '", id, "' may contain only lower-case letters, digits, '-' and '_'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("name '", id, "' may contain only lower-case letters, digits, '-' and '_'"));
     }
   }
   return absl::OkStatus();
@@ -58,8 +58,8 @@ absl::StatusOr<api::v1::ReporterKind> ParseKind(absl::string_view name) {
   }
   std::vector<absl::string_view> names;
   for (const auto& [k, n] : kKinds) names.push_back(n);
-  return absl::InvalidArgumentError(absl::StrCat("unknown reporter kind '", name,
-                                                 "'; expected one of ", absl::StrJoin(names, ", ")));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown reporter kind '", name, "'; expected one of ", absl::StrJoin(names, ", ")));
 }
 
 absl::Status ValidateAgbCode(absl::string_view code) {

@@ -3,9 +3,9 @@
 
 #include <compare>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "vroeg/api/v1/observation.pb.h"
 
 namespace vroeg {

@@ -47,9 +47,9 @@ absl::StatusOr<api::v1::Granularity> GranularityOf(absl::CivilDay start, absl::C
     if (months == 3 && (start.month() - 1) % 3 == 0) return api::v1::QUARTER;
     if (months == 12 && start.month() == 1) return api::v1::YEAR;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "period ", FormatIsoDate(start), " to ", FormatIsoDate(end),
-      " is not a whole day, ISO week (Monday to Sunday), month, quarter or year"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("period ", FormatIsoDate(start), " to ", FormatIsoDate(end),
+                   " is not a whole day, ISO week (Monday to Sunday), month, quarter or year"));
 }
 
 absl::string_view GranularityName(api::v1::Granularity granularity) {

@@ -26,10 +26,9 @@ absl::StatusOr<ReporterId> ReporterFromCertificatePem(absl::string_view pem) {
         "' carries no urn:vroeg:<kind>:<id> URI SAN; issue one with vroegctl pki issue"));
   }
   if (urns.size() > 1) {
-    return absl::UnauthenticatedError(absl::StrCat("certificate '", info->subject,
-                                                   "' names more than one reporter (",
-                                                   absl::StrJoin(urns, ", "),
-                                                   "); a certificate must name exactly one"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate '", info->subject, "' names more than one reporter (",
+                     absl::StrJoin(urns, ", "), "); a certificate must name exactly one"));
   }
   auto reporter = ParseReporterUrn(urns[0]);
   if (!reporter.ok()) {

@@ -7,12 +7,11 @@
 #include "absl/status/statusor.h"
 
 // Returns early from the enclosing function when `expr` (an absl::Status) is not OK.
-#define VROEG_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
-    if (::absl::Status vroeg_status_ = (expr);      \
-        !vroeg_status_.ok()) {                      \
-      return vroeg_status_;                         \
-    }                                               \
+#define VROEG_RETURN_IF_ERROR(expr)                                   \
+  do {                                                                \
+    if (::absl::Status vroeg_status_ = (expr); !vroeg_status_.ok()) { \
+      return vroeg_status_;                                           \
+    }                                                                 \
   } while (false)
 
 #define VROEG_STATUS_CONCAT_INNER_(a, b) a##b

@@ -21,10 +21,10 @@ absl::StatusOr<TlsMaterial> LoadTlsMaterial(const config::v1::Tls& tls,
     std::string* out;
   };
   TlsMaterial material;
-  for (const File& file : {File{"tls.certificate", tls.certificate(), &material.certificate_pem},
-                           File{"tls.private_key", tls.private_key(), &material.private_key_pem},
-                           File{"tls.ca_certificate", tls.ca_certificate(),
-                                &material.ca_certificate_pem}}) {
+  for (const File& file :
+       {File{"tls.certificate", tls.certificate(), &material.certificate_pem},
+        File{"tls.private_key", tls.private_key(), &material.private_key_pem},
+        File{"tls.ca_certificate", tls.ca_certificate(), &material.ca_certificate_pem}}) {
     if (file.path.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(file.key, " is required: mutual TLS is the only way in"));
@@ -41,8 +41,7 @@ absl::StatusOr<TlsMaterial> LoadTlsMaterial(const config::v1::Tls& tls,
   const std::string key_path = ResolvePath(base_dir, tls.private_key());
   if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "tls.private_key: ", key_path, " is readable by other users; run: chmod 600 ",
-        key_path));
+        "tls.private_key: ", key_path, " is readable by other users; run: chmod 600 ", key_path));
   }
   return material;
 }

@@ -60,8 +60,7 @@ class ProblemSink {
   }
   // In wide files the indicator is named by its column, so that is where the fault lies.
   absl::string_view IndicatorColumn() const {
-    return observation_.source_column() == observation_.indicator() ? ValueColumn()
-                                                                    : "indicator";
+    return observation_.source_column() == observation_.indicator() ? ValueColumn() : "indicator";
   }
 
  private:
@@ -86,14 +85,14 @@ void CheckValue(const Indicator& indicator, double value, ProblemSink& sink) {
   }
   if (value < indicator.min()) {
     sink.Add("value", column, FormatValue(value),
-             absl::StrCat(FormatValue(value), " is below the minimum ", FormatValue(indicator.min()),
-                          " for ", indicator.code()));
+             absl::StrCat(FormatValue(value), " is below the minimum ",
+                          FormatValue(indicator.min()), " for ", indicator.code()));
     return;
   }
   if (value > indicator.max()) {
     sink.Add("value", column, FormatValue(value),
-             absl::StrCat(FormatValue(value), " is above the maximum ", FormatValue(indicator.max()),
-                          " for ", indicator.code()));
+             absl::StrCat(FormatValue(value), " is above the maximum ",
+                          FormatValue(indicator.max()), " for ", indicator.code()));
     return;
   }
   if (indicator.unit() == catalogue::v1::COUNT && value != std::floor(value)) {
@@ -111,11 +110,11 @@ void CheckValue(const Indicator& indicator, double value, ProblemSink& sink) {
 bool CheckPeriod(const ValidationContext& context, Observation& observation, ProblemSink& sink) {
   const auto& period = observation.period();
   auto start = ParseIsoDate(period.start());
-  if (!start.ok()) sink.Add("period.start", "period_start", period.start(),
-                            std::string(start.status().message()));
+  if (!start.ok())
+    sink.Add("period.start", "period_start", period.start(), std::string(start.status().message()));
   auto end = ParseIsoDate(period.end());
-  if (!end.ok()) sink.Add("period.end", "period_end", period.end(),
-                          std::string(end.status().message()));
+  if (!end.ok())
+    sink.Add("period.end", "period_end", period.end(), std::string(end.status().message()));
   if (!start.ok() || !end.ok()) return false;
   if (*end < *start) {
     sink.Add("period.end", "period_end", period.end(),
@@ -176,10 +175,10 @@ std::vector<Problem> ValidateObservations(
         kinds.emplace_back(KindName(static_cast<api::v1::ReporterKind>(kind)));
       }
       if (!allowed) {
-        sink.Add("indicator", sink.IndicatorColumn(), observation.indicator(),
-                 absl::StrCat("a ", KindName(context.reporter.kind), " may not report ",
-                              indicator->code(), " (reported by: ", absl::StrJoin(kinds, ", "),
-                              ")"));
+        sink.Add(
+            "indicator", sink.IndicatorColumn(), observation.indicator(),
+            absl::StrCat("a ", KindName(context.reporter.kind), " may not report ",
+                         indicator->code(), " (reported by: ", absl::StrJoin(kinds, ", "), ")"));
         usable = false;
       }
       CheckValue(*indicator, observation.value(), sink);
@@ -187,9 +186,9 @@ std::vector<Problem> ValidateObservations(
 
     const std::string& care_form = observation.care_form();
     if (!care_form.empty() && catalogue.FindCareForm(care_form) == nullptr) {
-      sink.Add("care_form", "care_form", care_form,
-               absl::StrCat("unknown care form '", care_form, "'; known: ",
-                            catalogue.CareFormList()));
+      sink.Add(
+          "care_form", "care_form", care_form,
+          absl::StrCat("unknown care form '", care_form, "'; known: ", catalogue.CareFormList()));
       usable = false;
     } else if (indicator != nullptr) {
       if (care_form.empty() && indicator->care_form_use() == catalogue::v1::CARE_FORM_REQUIRED) {
@@ -221,10 +220,10 @@ std::vector<Problem> ValidateObservations(
         member |= IsMember(m, observation.municipality(), observation.period().end());
       }
       if (!member) {
-        sink.Add("municipality", "municipality", observation.municipality(),
-                 absl::StrCat("municipality ", observation.municipality(),
-                              " is not part of region ", context.region, " on ",
-                              observation.period().end()));
+        sink.Add(
+            "municipality", "municipality", observation.municipality(),
+            absl::StrCat("municipality ", observation.municipality(), " is not part of region ",
+                         context.region, " on ", observation.period().end()));
       }
     }
     if (!usable) continue;
@@ -235,9 +234,8 @@ std::vector<Problem> ValidateObservations(
       const Observation& first = (*observations)[it->second];
       sink.Add("indicator", sink.IndicatorColumn(), observation.indicator(),
                absl::StrCat("repeats ",
-                            first.source_row() > 0
-                                ? absl::StrCat("row ", first.source_row())
-                                : absl::StrCat("observations[", it->second, "]"),
+                            first.source_row() > 0 ? absl::StrCat("row ", first.source_row())
+                                                   : absl::StrCat("observations[", it->second, "]"),
                             ": same indicator, care form, municipality and period"));
     }
   }
@@ -255,8 +253,8 @@ std::vector<Problem> ValidateObservations(
     if (observation.value() > bound.value()) {
       ProblemSink sink(&problems, observation, i);
       sink.Add("value", sink.ValueColumn(), FormatValue(observation.value()),
-               absl::StrCat(indicator->code(), " ", FormatValue(observation.value()),
-                            " is above ", bound.indicator(), " ", FormatValue(bound.value()),
+               absl::StrCat(indicator->code(), " ", FormatValue(observation.value()), " is above ",
+                            bound.indicator(), " ", FormatValue(bound.value()),
                             " for the same care form and period"));
     }
   }

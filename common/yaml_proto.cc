@@ -50,8 +50,9 @@ class Parser {
     const Descriptor* descriptor = message->GetDescriptor();
     if (node.IsNull()) return absl::OkStatus();
     if (!node.IsMap()) {
-      return Error(node, path, absl::StrCat("expected a mapping of ", descriptor->name(),
-                                            " fields, found ", NodeKind(node)));
+      return Error(node, path,
+                   absl::StrCat("expected a mapping of ", descriptor->name(), " fields, found ",
+                                NodeKind(node)));
     }
     std::set<std::string> seen;
     for (const auto& entry : node) {
@@ -258,8 +259,7 @@ absl::Status ParseYamlToMessage(absl::string_view yaml, absl::string_view source
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(source, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1, ": not valid YAML: ",
-                                                   e.msg));
+                                                   e.mark.column + 1, ": not valid YAML: ", e.msg));
   }
   try {
     return Parser(source).Fill(root, "", message);

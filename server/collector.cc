@@ -1,14 +1,12 @@
 #include "server/collector.h"
 
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/config_file.h"
 #include "common/identity.h"
 #include "common/period.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
-#include "common/yaml_proto.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
@@ -30,22 +28,6 @@ constexpr char kDefaultMetricsListen[] = "127.0.0.1:9464";
 constexpr char kDefaultCatalogue[] = "/usr/share/vroeg/catalogue.yaml";
 constexpr char kDefaultDatabase[] = "/var/lib/vroeg/collector.db";
 constexpr int kCommitWorkers = 4;
-
-absl::Status CheckHostPort(absl::string_view key, const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(key, ": '", address, "' is not host:port (e.g. 127.0.0.1:7443; port 0 "
-                     "picks a free port)"));
-  }
-  for (char c : address.substr(colon + 1)) {
-    if (c < '0' || c > '9') {
-      return absl::InvalidArgumentError(
-          absl::StrCat(key, ": port in '", address, "' is not a number"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 class CollectorImpl : public Collector {
  public:
@@ -113,11 +95,11 @@ class CollectorImpl : public Collector {
         .Register(*self->registry_)
         .Add({})
         .Set(absl::ToDoubleSeconds(started - absl::UnixEpoch()));
-    self->ingestor_ = std::make_unique<Ingestor>(self->catalogue_, config.region(),
-                                                 self->store_.get(), &self->state_, clock, logger,
-                                                 self->registry_.get());
-    self->collectable_ = std::make_shared<IndicatorCollectable>(
-        self->catalogue_, &self->state_, config.region().code());
+    self->ingestor_ =
+        std::make_unique<Ingestor>(self->catalogue_, config.region(), self->store_.get(),
+                                   &self->state_, clock, logger, self->registry_.get());
+    self->collectable_ = std::make_shared<IndicatorCollectable>(self->catalogue_, &self->state_,
+                                                                config.region().code());
 
     // civetweb reports a busy port by throwing; this is the edge where that becomes a status.
     try {
@@ -149,19 +131,20 @@ class CollectorImpl : public Collector {
     builder.SetMaxReceiveMessageSize(64 << 20);
     self->server_ = builder.BuildAndStart();
     if (self->server_ == nullptr || self->grpc_port_ == 0) {
-      return absl::UnavailableError(absl::StrCat(
-          "listen: cannot listen on ", config.listen(),
-          " (address in use, or not an address of this machine?)"));
+      return absl::UnavailableError(
+          absl::StrCat("listen: cannot listen on ", config.listen(),
+                       " (address in use, or not an address of this machine?)"));
     }
     self->server_->GetHealthCheckService()->SetServingStatus(true);
     const std::string host = config.listen().substr(0, config.listen().rfind(':'));
     const std::string metrics_host =
         config.metrics_listen().substr(0, config.metrics_listen().rfind(':'));
-    logger->Info("listening", {{"region", config.region().code()},
-                               {"grpc", absl::StrCat(host, ":", self->grpc_port_)},
-                               {"metrics", absl::StrCat("http://", metrics_host, ":",
-                                                        self->metrics_port_, "/metrics")},
-                               {"catalogue_version", self->catalogue_->version()}});
+    logger->Info(
+        "listening",
+        {{"region", config.region().code()},
+         {"grpc", absl::StrCat(host, ":", self->grpc_port_)},
+         {"metrics", absl::StrCat("http://", metrics_host, ":", self->metrics_port_, "/metrics")},
+         {"catalogue_version", self->catalogue_->version()}});
     return std::unique_ptr<Collector>(std::move(self));
   }
 
@@ -231,11 +214,9 @@ absl::Status ApplyCollectorDefaults(config::v1::CollectorConfig* config) {
 
 absl::StatusOr<CollectorSettings> LoadCollectorSettings(const std::string& path) {
   CollectorSettings settings;
-  VROEG_RETURN_IF_ERROR(LoadYamlFile(path, &settings.config));
-  if (auto s = ApplyCollectorDefaults(&settings.config); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
-  }
-  settings.base_dir = std::filesystem::absolute(path).parent_path().string();
+  VROEG_ASSIGN_OR_RETURN(settings.base_dir, LoadConfigFile(path, &settings.config, [&] {
+                           return ApplyCollectorDefaults(&settings.config);
+                         }));
   return settings;
 }
 

@@ -1,12 +1,11 @@
 #include "server/indicator_collectable.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
-#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-
 #include "absl/strings/string_view.h"
 #include "prometheus/metric_family.h"
 
@@ -81,15 +80,14 @@ std::vector<MetricFamily> IndicatorCollectable::Collect() const {
     if (indicator == nullptr) return;  // dropped from a newer catalogue; kept in storage
     values[key] = latest.value;
     const auto [kind, id] = KindAndId(key.reporter);
-    std::vector<ClientMetric::Label> labels = {{"region", region_},
-                                               {"reporter", std::string(id)},
-                                               {"reporter_kind", std::string(kind)}};
+    std::vector<ClientMetric::Label> labels = {
+        {"region", region_}, {"reporter", std::string(id)}, {"reporter_kind", std::string(kind)}};
     if (!key.care_form.empty()) labels.push_back({"care_form", key.care_form});
     if (!key.municipality.empty()) labels.push_back({"municipality", key.municipality});
     for (const auto& [name, value] : indicator->metric().labels()) labels.push_back({name, value});
     family(indicator->metric().name(), indicator->metric().help())
-        .metric.push_back(Gauge(std::move(labels),
-                                latest.value * Catalogue::MetricScale(indicator->unit())));
+        .metric.push_back(
+            Gauge(std::move(labels), latest.value * Catalogue::MetricScale(indicator->unit())));
   });
 
   // Regional aggregates need weights, which may be any series: a second pass over the copy.
@@ -158,8 +156,9 @@ std::vector<MetricFamily> IndicatorCollectable::Collect() const {
     }
   }
 
-  MetricFamily& series = family("vroeg_series", "Series (reporter, indicator, care form, "
-                                                "municipality) with a current value.");
+  MetricFamily& series = family("vroeg_series",
+                                "Series (reporter, indicator, care form, "
+                                "municipality) with a current value.");
   series.metric.push_back(Gauge({}, static_cast<double>(series_count)));
 
   std::vector<MetricFamily> result;

@@ -52,8 +52,8 @@ absl::Status ValidateSubmissionId(const std::string& id) {
 }  // namespace
 
 Ingestor::Ingestor(std::shared_ptr<const Catalogue> catalogue, const config::v1::Region& region,
-                   ObservationStore* store, LatestState* state, const Clock* clock,
-                   Logger* logger, prometheus::Registry* registry)
+                   ObservationStore* store, LatestState* state, const Clock* clock, Logger* logger,
+                   prometheus::Registry* registry)
     : catalogue_(std::move(catalogue)),
       region_(region),
       store_(store),
@@ -91,14 +91,13 @@ Ingestor::Ingestor(std::shared_ptr<const Catalogue> catalogue, const config::v1:
                       .Help("Stored observations that replaced an earlier value.")
                       .Register(*registry)
                       .Add({});
-  commit_seconds_ =
-      &prometheus::BuildHistogram()
-           .Name("vroeg_commit_duration_seconds")
-           .Help("Time to commit one submission durably to storage.")
-           .Register(*registry)
-           .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                            5});
+  commit_seconds_ = &prometheus::BuildHistogram()
+                         .Name("vroeg_commit_duration_seconds")
+                         .Help("Time to commit one submission durably to storage.")
+                         .Register(*registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                      0.5, 1, 2.5, 5});
 }
 
 void Ingestor::CountRejection(absl::StatusCode code) {
@@ -142,9 +141,9 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
       return absl::InvalidArgumentError(absl::StrCat("reporter: ", named.status().message()));
     }
     if (*named != caller) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "certificate identity ", caller_urn, " may submit only for itself, not for ",
-          named->Urn()));
+      return absl::PermissionDeniedError(absl::StrCat("certificate identity ", caller_urn,
+                                                      " may submit only for itself, not for ",
+                                                      named->Urn()));
     }
   }
   VROEG_RETURN_IF_ERROR(ValidateSubmissionId(request.submission_id()));
@@ -155,7 +154,9 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
   }
 
   const absl::Time now = clock_->Now();
-  ValidationContext context{catalogue_, caller, DutchDate(now),
+  ValidationContext context{catalogue_,
+                            caller,
+                            DutchDate(now),
                             {region_.municipalities().begin(), region_.municipalities().end()},
                             region_.code()};
   std::vector<Problem> problems = ValidateObservations(context, request.mutable_observations());
@@ -171,9 +172,9 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
       out->set_message(p.message);
     }
     rejection.set_truncated(problems.size() > static_cast<size_t>(kMaxListedProblems));
-    absl::Status status = absl::InvalidArgumentError(
-        absl::StrCat(problems.size(), " of the submission's observations are invalid; first: ",
-                     FormatProblem(problems[0])));
+    absl::Status status = absl::InvalidArgumentError(absl::StrCat(
+        problems.size(),
+        " of the submission's observations are invalid; first: ", FormatProblem(problems[0])));
     SetRejection(&status, rejection);
     return status;
   }

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include "common/command_line.h"
 #include "common/clock.h"
+#include "common/command_line.h"
 #include "common/log.h"
 #include "server/collector.h"
 

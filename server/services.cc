@@ -73,8 +73,8 @@ grpc::ServerUnaryReactor* StatusService::GetStatus(grpc::CallbackServerContext* 
     response->set_region(region_);
     response->set_catalogue_version(catalogue_->version());
     response->set_caller(urn);
-    *response->mutable_started_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-        absl::ToUnixMicros(started_at_));
+    *response->mutable_started_at() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(started_at_));
     response->set_submissions_stored(counts->submissions);
     response->set_observations_stored(counts->observations);
     response->set_series(state_->size());

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "absl/strings/str_split.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/process.h"
@@ -23,14 +22,14 @@ CommandResult Exec(const std::vector<std::string>& argv) {
 }
 
 TEST(CliTest, EveryCommandHasHelp) {
-  for (const auto& argv : std::vector<std::vector<std::string>>{
-           {CollectorBinary(), "--help"},
-           {AgentBinary(), "--help"},
-           {AgentBinary(), "submit", "--help"},
-           {AgentBinary(), "check", "--help"},
-           {VroegctlBinary(), "--help"},
-           {VroegctlBinary(), "pki", "--help"},
-           {VroegctlBinary(), "pki", "init", "--help"}}) {
+  for (const auto& argv :
+       std::vector<std::vector<std::string>>{{CollectorBinary(), "--help"},
+                                             {AgentBinary(), "--help"},
+                                             {AgentBinary(), "submit", "--help"},
+                                             {AgentBinary(), "check", "--help"},
+                                             {VroegctlBinary(), "--help"},
+                                             {VroegctlBinary(), "pki", "--help"},
+                                             {VroegctlBinary(), "pki", "init", "--help"}}) {
     CommandResult result = Exec(argv);
     EXPECT_EQ(result.exit_code, 0) << argv[0] << " " << argv.back() << result.err;
     EXPECT_THAT(result.out, HasSubstr("Usage:")) << argv[0];
@@ -55,7 +54,7 @@ TEST(CliTest, UsageErrorsExitWithTwoAndPointToHelp) {
 
 TEST(CliTest, ShippedCollectorExampleIsValid) {
   CommandResult result = Exec({CollectorBinary(), "--validate-config", "--config",
-                              SourceDir() + "/deploy/config/collector.yaml"});
+                               SourceDir() + "/deploy/config/collector.yaml"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("collector.yaml: configuration is valid"));
 }
@@ -76,8 +75,8 @@ TEST(CliTest, ValidateConfigExplainsMissingSettings) {
   WriteFile(config, "listen: 127.0.0.1:7443\n");
   CommandResult result = Exec({CollectorBinary(), "--validate-config", "--config", config});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_EQ(result.err, "vroeg-collector: error: " + config +
-                            ": region.code is required, e.g. flevoland\n");
+  EXPECT_EQ(result.err,
+            "vroeg-collector: error: " + config + ": region.code is required, e.g. flevoland\n");
 
   WriteFile(config, "region: {code: flevoland, municipalities: [{code: GM12}]}\n");
   result = Exec({CollectorBinary(), "--validate-config", "--config", config});
@@ -111,21 +110,22 @@ TEST(CliTest, AgentCheckValidatesOfflineAgainstACatalogueFile) {
   WriteFile(good,
             "period_start;period_end;care_form;municipality;wachtenden;wachttijd_intake_weken\n"
             "01-09-2026;30-09-2026;verblijf;0034;12;5,5\n");
-  WriteFile(bad, "period_start,period_end,care_form,municipality,indicator,value\n"
-                 "2026-09-01,2026-09-30,verblijf,,wachtenden,-1\n");
+  WriteFile(bad,
+            "period_start,period_end,care_form,municipality,indicator,value\n"
+            "2026-09-01,2026-09-30,verblijf,,wachtenden,-1\n");
   const std::string catalogue = SourceDir() + "/deploy/catalogue/catalogue.yaml";
   CommandResult result = Exec({AgentBinary(), "check", "--catalogue", catalogue, "--reporter",
-                              "urn:vroeg:provider:12345678", good, bad});
+                               "urn:vroeg:provider:12345678", good, bad});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.out, good + ": valid: 2 observations\n" + bad +
                             ": rejected: 1 problem, nothing sent:\n"
                             "  row 2, column value: -1 is below the minimum 0 for wachtenden\n");
   EXPECT_EQ(Exec({AgentBinary(), "check", "--catalogue", catalogue, "--reporter",
-                 "urn:vroeg:provider:12345678", good})
+                  "urn:vroeg:provider:12345678", good})
                 .exit_code,
             0);
-  CommandResult bad_reporter = Exec({AgentBinary(), "check", "--catalogue", catalogue,
-                                    "--reporter", "urn:vroeg:provider:12", good});
+  CommandResult bad_reporter = Exec({AgentBinary(), "check", "--catalogue", catalogue, "--reporter",
+                                     "urn:vroeg:provider:12", good});
   EXPECT_EQ(bad_reporter.exit_code, 2);
   EXPECT_THAT(bad_reporter.err, HasSubstr("--reporter: 'urn:vroeg:provider:12': '12' is not an "
                                           "AGB code: expected exactly 8 digits"));
@@ -144,9 +144,10 @@ TEST(CliTest, DemoDataPassesTheAgentsChecks) {
     std::vector<std::string> fields = absl::StrSplit(line, '\t');
     if (fields[0] == "kind") continue;
     ++reporters;
-    std::vector<std::string> argv = {AgentBinary(), "check", "--catalogue",
-                                     SourceDir() + "/deploy/catalogue/catalogue.yaml",
-                                     "--reporter", "urn:vroeg:" + fields[0] + ":" + fields[1]};
+    std::vector<std::string> argv = {
+        AgentBinary(), "check",
+        "--catalogue", SourceDir() + "/deploy/catalogue/catalogue.yaml",
+        "--reporter",  "urn:vroeg:" + fields[0] + ":" + fields[1]};
     for (const auto& entry : std::filesystem::directory_iterator(dir.Sub("data/" + fields[3]))) {
       argv.push_back(entry.path().string());
     }

@@ -3,9 +3,9 @@
 #include <condition_variable>
 #include <csignal>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <set>
-#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -44,8 +44,8 @@ constexpr char kWaitingSeries[] =
     "reporter_kind=\"provider\",care_form=\"verblijf\",municipality=\"GM0034\"}";
 
 api::v1::Observation MakeObservation(const std::string& indicator, const std::string& care_form,
-                                     const std::string& start, const std::string& end,
-                                     double value, const std::string& municipality = "") {
+                                     const std::string& start, const std::string& end, double value,
+                                     const std::string& municipality = "") {
   api::v1::Observation o;
   o.set_indicator(indicator);
   o.set_care_form(care_form);
@@ -61,8 +61,8 @@ class CollectorIntegrationTest : public ::testing::Test {
   void SetUp() override { StartCollector(); }
 
   void StartCollector() {
-    auto collector = RunningCollector::Start(region_.CollectorConfig(),
-                                             region_.dir() + "/collector.log");
+    auto collector =
+        RunningCollector::Start(region_.CollectorConfig(), region_.dir() + "/collector.log");
     ASSERT_TRUE(collector.ok()) << collector.status();
     collector_ = *std::move(collector);
   }
@@ -98,8 +98,8 @@ class CollectorIntegrationTest : public ::testing::Test {
 
   grpc::Status Submit(const std::string& caller, const api::v1::SubmitRequest& request,
                       api::v1::SubmitResponse* response) {
-    auto stub = api::v1::SubmissionService::NewStub(
-        region_.Channel(collector_->grpc_port(), caller));
+    auto stub =
+        api::v1::SubmissionService::NewStub(region_.Channel(collector_->grpc_port(), caller));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     return stub->Submit(&context, request, response);
@@ -145,8 +145,9 @@ TEST_F(CollectorIntegrationTest, GoodSubmissionReachesStoreAndMetrics) {
                           "reporter=\"98990012\",reporter_kind=\"provider\",care_form="
                           "\"verblijf\",municipality=\"GM0034\"}"),
               Optional(5.5 * 7 * 24 * 3600));
-  EXPECT_THAT(SampleValue(metrics, "jeugdzorg_region_places_operational{region=\"flevoland\","
-                                   "care_form=\"verblijf\"}"),
+  EXPECT_THAT(SampleValue(metrics,
+                          "jeugdzorg_region_places_operational{region=\"flevoland\","
+                          "care_form=\"verblijf\"}"),
               Optional(20.0));
   EXPECT_THAT(
       SampleValue(metrics,
@@ -162,8 +163,8 @@ TEST_F(CollectorIntegrationTest, GoodSubmissionReachesStoreAndMetrics) {
   EXPECT_EQ(status.observations_stored(), 5u);
   EXPECT_EQ(status.submissions_stored(), 1u);
 
-  auto history = StoredHistory({kProvider, "wachtenden", "verblijf", "GM0034"}, "2026-09-01",
-                               "2026-09-30");
+  auto history =
+      StoredHistory({kProvider, "wachtenden", "verblijf", "GM0034"}, "2026-09-01", "2026-09-30");
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].value, 12);
   EXPECT_EQ(history[0].granularity, api::v1::MONTH);
@@ -202,17 +203,17 @@ TEST_F(CollectorIntegrationTest, RetriedSubmissionIsStoredOnce) {
 
 TEST_F(CollectorIntegrationTest, CorrectionReplacesCurrentValueAndKeepsHistory) {
   ASSERT_EQ(Agent(kProvider, {DataFile("first.csv", kGoodCsv)}).exit_code, 0);
-  CommandResult corrected = Agent(
-      kProvider, {DataFile("correction.csv",
-                           "period_start;period_end;care_form;municipality;wachtenden\n"
-                           "2026-09-01;2026-09-30;verblijf;GM0034;15\n")});
+  CommandResult corrected =
+      Agent(kProvider, {DataFile("correction.csv",
+                                 "period_start;period_end;care_form;municipality;wachtenden\n"
+                                 "2026-09-01;2026-09-30;verblijf;GM0034;15\n")});
   EXPECT_EQ(corrected.exit_code, 0) << corrected.out;
   EXPECT_THAT(corrected.out, HasSubstr("accepted: 1 observation stored (1 correction)"));
   EXPECT_THAT(SampleValue(Metrics(), kWaitingSeries), Optional(15.0));
   EXPECT_THAT(SampleValue(Metrics(), "vroeg_observation_corrections_total"), Optional(1.0));
 
-  auto history = StoredHistory({kProvider, "wachtenden", "verblijf", "GM0034"}, "2026-09-01",
-                               "2026-09-30");
+  auto history =
+      StoredHistory({kProvider, "wachtenden", "verblijf", "GM0034"}, "2026-09-01", "2026-09-30");
   ASSERT_EQ(history.size(), 2u);
   EXPECT_EQ(history[0].value, 12);
   EXPECT_FALSE(history[0].current);
@@ -223,12 +224,12 @@ TEST_F(CollectorIntegrationTest, CorrectionReplacesCurrentValueAndKeepsHistory) 
 
 TEST_F(CollectorIntegrationTest, BackdatedDataDoesNotHideTheLatestPeriod) {
   ASSERT_EQ(Agent(kProvider, {DataFile("sept.csv", kGoodCsv)}).exit_code, 0);
-  ASSERT_EQ(Agent(kProvider,
-                  {DataFile("june.csv",
-                            "period_start,period_end,care_form,municipality,indicator,value\n"
-                            "2026-06-01,2026-06-30,verblijf,GM0034,wachtenden,40\n")})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Agent(kProvider, {DataFile("june.csv",
+                                 "period_start,period_end,care_form,municipality,indicator,value\n"
+                                 "2026-06-01,2026-06-30,verblijf,GM0034,wachtenden,40\n")})
+          .exit_code,
+      0);
   EXPECT_THAT(SampleValue(Metrics(), kWaitingSeries), Optional(12.0));
 }
 
@@ -239,10 +240,12 @@ TEST_F(CollectorIntegrationTest, RestartKeepsEverything) {
   RestartCollector();
   const std::string after = Metrics();
   EXPECT_THAT(SampleValue(after, kWaitingSeries), Optional(12.0));
-  EXPECT_EQ(SampleValue(after, "jeugdzorg_region_occupancy_ratio{region=\"flevoland\","
-                               "care_form=\"verblijf\"}"),
-            SampleValue(before, "jeugdzorg_region_occupancy_ratio{region=\"flevoland\","
-                                "care_form=\"verblijf\"}"));
+  EXPECT_EQ(SampleValue(after,
+                        "jeugdzorg_region_occupancy_ratio{region=\"flevoland\","
+                        "care_form=\"verblijf\"}"),
+            SampleValue(before,
+                        "jeugdzorg_region_occupancy_ratio{region=\"flevoland\","
+                        "care_form=\"verblijf\"}"));
   EXPECT_THAT(SampleValue(after, "vroeg_series"), Optional(5.0));
   EXPECT_THAT(collector_->process().Log(), HasSubstr("event=state_rebuilt series=5"));
   CommandResult again = Agent(kProvider, {file});
@@ -262,9 +265,9 @@ TEST_F(CollectorIntegrationTest, SubmissionForAnotherReporterIsPermissionDenied)
   EXPECT_EQ(status.error_message(),
             "certificate identity urn:vroeg:provider:98990012 may submit only for itself, not "
             "for urn:vroeg:provider:98990013");
-  EXPECT_THAT(SampleValue(Metrics(),
-                          "vroeg_submissions_rejected_total{reason=\"permission_denied\"}"),
-              Optional(1.0));
+  EXPECT_THAT(
+      SampleValue(Metrics(), "vroeg_submissions_rejected_total{reason=\"permission_denied\"}"),
+      Optional(1.0));
   EXPECT_THAT(collector_->process().Log(),
               AllOf(HasSubstr("event=submission_refused"), HasSubstr("code=PERMISSION_DENIED")));
   EXPECT_EQ(Status().observations_stored(), 0u);
@@ -300,10 +303,10 @@ TEST_F(CollectorIntegrationTest, CertificateFromUnknownCaIsRefused) {
   ASSERT_EQ(RunCommand({VroegctlBinary(), "pki", "init", "--dir", foreign_ca, "--region", "elders"})
                 ->exit_code,
             0);
-  ASSERT_EQ(RunCommand({VroegctlBinary(), "pki", "issue", "--dir", foreign_ca, "--identity",
-                        kProvider})
-                ->exit_code,
-            0);
+  ASSERT_EQ(
+      RunCommand({VroegctlBinary(), "pki", "issue", "--dir", foreign_ca, "--identity", kProvider})
+          ->exit_code,
+      0);
   api::v1::SubmitRequest request;
   request.set_submission_id("foreign-1");
   *request.add_observations() =
@@ -322,8 +325,8 @@ TEST_F(CollectorIntegrationTest, CertificateFromUnknownCaIsRefused) {
                                  "/provider-98990012.crt\n  private_key: ", foreign_ca,
                                  "/provider-98990012.key\n  ca_certificate: ", region_.ca_dir(),
                                  "/ca.crt\ntimeout_seconds: 5\n"));
-  auto agent = RunCommand({AgentBinary(), "submit", "--config", config,
-                           DataFile("good.csv", kGoodCsv)});
+  auto agent =
+      RunCommand({AgentBinary(), "submit", "--config", config, DataFile("good.csv", kGoodCsv)});
   ASSERT_TRUE(agent.ok());
   EXPECT_EQ(agent->exit_code, 3) << agent->out;
   EXPECT_THAT(agent->out, HasSubstr("cannot fetch the catalogue"));
@@ -367,8 +370,8 @@ TEST_F(CollectorIntegrationTest, HealthServiceReportsServing) {
   std::condition_variable cv;
   bool done = false;
   grpc::Status result;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
                    std::lock_guard<std::mutex> lock(mu);
                    result = s;
                    done = true;
@@ -387,16 +390,16 @@ TEST_F(CollectorIntegrationTest, HealthServiceReportsServing) {
 
 TEST_F(CollectorIntegrationTest, PromtoolAcceptsLiveMetrics) {
   ASSERT_EQ(Agent(kProvider, {DataFile("good.csv", kGoodCsv)}).exit_code, 0);
-  ASSERT_EQ(Agent(kMunicipality,
-                  {DataFile("gemeente.json",
-                            R"({"observations": [
+  ASSERT_EQ(Agent(kMunicipality, {DataFile("gemeente.json",
+                                           R"({"observations": [
   {"period_start": "2026-09-01", "period_end": "2026-09-30", "indicator": "verwijzingen_huisarts", "value": 31},
   {"period_start": "2026-09-01", "period_end": "2026-09-30", "indicator": "verwijzingen_rechter", "value": 2}]})")})
                 .exit_code,
             0);
   const std::string metrics = Metrics();
-  EXPECT_THAT(SampleValue(metrics, "jeugdzorg_region_referrals{region=\"flevoland\","
-                                   "route=\"medical\"}"),
+  EXPECT_THAT(SampleValue(metrics,
+                          "jeugdzorg_region_referrals{region=\"flevoland\","
+                          "route=\"medical\"}"),
               Optional(31.0));
   auto promtool = RunCommand({"/usr/bin/promtool", "check", "metrics"}, absl::Seconds(60), metrics);
   ASSERT_TRUE(promtool.ok()) << promtool.status();
@@ -419,9 +422,9 @@ TEST_P(ValidationRuleTest, FailingRowIsRefusedWithItsMessage) {
   const RuleCase& rule = GetParam();
   CommandResult result = Agent(
       rule.reporter,
-      {DataFile("data.csv", absl::StrCat(
-                                "period_start,period_end,care_form,municipality,indicator,value\n",
-                                rule.rows))});
+      {DataFile("data.csv",
+                absl::StrCat("period_start,period_end,care_form,municipality,indicator,value\n",
+                             rule.rows))});
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   EXPECT_THAT(result.out, HasSubstr("data.csv: rejected: "));
   EXPECT_THAT(result.out, HasSubstr(absl::StrCat("  ", rule.message)));
@@ -449,8 +452,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "by: provider, certified_institution)"},
         RuleCase{"BelowMinimum", kProvider, "2026-09-01,2026-09-30,verblijf,,wachtenden,-3\n",
                  "row 2, column value: -3 is below the minimum 0 for wachtenden"},
-        RuleCase{"AboveMaximum", kProvider,
-                 "2026-09-01,2026-09-30,,,verzuim_ratio,1.5\n",
+        RuleCase{"AboveMaximum", kProvider, "2026-09-01,2026-09-30,,,verzuim_ratio,1.5\n",
                  "row 2, column value: 1.5 is above the maximum 1 for verzuim_ratio"},
         RuleCase{"NotANumber", kProvider, "2026-09-01,2026-09-30,verblijf,,wachtenden,NaN\n",
                  "row 2, column value: NaN is not a finite number"},
@@ -459,8 +461,7 @@ INSTANTIATE_TEST_SUITE_P(
         RuleCase{"EndBeforeStart", kProvider, "2026-09-30,2026-09-01,verblijf,,wachtenden,3\n",
                  "row 2, column period_end: period ends 2026-09-01, before it starts "
                  "2026-09-30"},
-        RuleCase{"PeriodInTheFuture", kProvider,
-                 "2099-01-01,2099-01-31,verblijf,,wachtenden,3\n",
+        RuleCase{"PeriodInTheFuture", kProvider, "2099-01-01,2099-01-31,verblijf,,wachtenden,3\n",
                  "row 2, column period_start: period starts 2099-01-01, after today "},
         RuleCase{"OccupiedAboveOperational", kProvider,
                  "2026-09-07,2026-09-13,verblijf,,plaatsen_operationeel,20\n"
@@ -471,11 +472,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "2026-09-01,2026-09-30,verblijf,GM34,wachtenden,3\n",
                  "row 2, column municipality: 'GM34' is not a CBS municipality code: expected "
                  "GM followed by 4 digits"},
-        RuleCase{"NotAWholeNumber", kProvider,
-                 "2026-09-01,2026-09-30,verblijf,,wachtenden,2.5\n",
+        RuleCase{"NotAWholeNumber", kProvider, "2026-09-01,2026-09-30,verblijf,,wachtenden,2.5\n",
                  "row 2, column value: 2.5 is not a whole number; wachtenden is a count"},
-        RuleCase{"MisalignedPeriod", kProvider,
-                 "2026-09-03,2026-10-11,verblijf,,wachtenden,3\n",
+        RuleCase{"MisalignedPeriod", kProvider, "2026-09-03,2026-10-11,verblijf,,wachtenden,3\n",
                  "row 2, column period_end: period 2026-09-03 to 2026-10-11 is not a whole day, "
                  "ISO week (Monday to Sunday), month, quarter or year"}),
     [](const ::testing::TestParamInfo<RuleCase>& param) { return param.param.name; });

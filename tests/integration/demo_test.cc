@@ -35,13 +35,13 @@ TEST(DemoTest, DemoServesTheRegionAndPrometheusScrapesIt) {
   TempDir dir;
   auto grpc = FreeLoopbackPort(), metrics = FreeLoopbackPort(), prometheus = FreeLoopbackPort();
   ASSERT_TRUE(grpc.ok() && metrics.ok() && prometheus.ok());
-  auto demo = BackgroundProcess::Start(
-      {"/bin/bash", SourceDir() + "/scripts/demo.sh"}, dir.Sub("demo.log"),
-      {absl::StrCat("VROEG_BUILD_DIR=", VROEG_BINARY_DIR_PATH),
-       absl::StrCat("VROEG_DEMO_DIR=", dir.Sub("state")), "VROEG_DEMO_MONTHS=3",
-       absl::StrCat("VROEG_DEMO_GRPC_PORT=", *grpc),
-       absl::StrCat("VROEG_DEMO_METRICS_PORT=", *metrics),
-       absl::StrCat("VROEG_DEMO_PROMETHEUS_PORT=", *prometheus)});
+  auto demo =
+      BackgroundProcess::Start({"/bin/bash", SourceDir() + "/scripts/demo.sh"}, dir.Sub("demo.log"),
+                               {absl::StrCat("VROEG_BUILD_DIR=", VROEG_BINARY_DIR_PATH),
+                                absl::StrCat("VROEG_DEMO_DIR=", dir.Sub("state")),
+                                "VROEG_DEMO_MONTHS=3", absl::StrCat("VROEG_DEMO_GRPC_PORT=", *grpc),
+                                absl::StrCat("VROEG_DEMO_METRICS_PORT=", *metrics),
+                                absl::StrCat("VROEG_DEMO_PROMETHEUS_PORT=", *prometheus)});
   ASSERT_TRUE(demo.ok()) << demo.status();
 
   auto ready = (*demo)->WaitForOutputLine("prometheus: ", absl::Minutes(10));
@@ -53,9 +53,8 @@ TEST(DemoTest, DemoServesTheRegionAndPrometheusScrapesIt) {
 
   auto up = AwaitSamples(*prometheus, "up{job=\"vroeg-collector\"} == 1", absl::Seconds(60));
   ASSERT_TRUE(up.ok()) << up.status();
-  auto occupancy =
-      AwaitSamples(*prometheus, "jeugdzorg_region_occupancy_ratio{care_form=\"verblijf\"}",
-                   absl::Seconds(30));
+  auto occupancy = AwaitSamples(
+      *prometheus, "jeugdzorg_region_occupancy_ratio{care_form=\"verblijf\"}", absl::Seconds(30));
   ASSERT_TRUE(occupancy.ok()) << occupancy.status();
   ASSERT_EQ(occupancy->size(), 1u);
   EXPECT_EQ(occupancy->front().labels.at("region"), "flevoland");

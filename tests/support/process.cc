@@ -8,9 +8,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -135,9 +135,8 @@ absl::StatusOr<std::string> BackgroundProcess::WaitForLine(const std::string& pa
     int status = 0;
     if (!exited_ && waitpid(pid_, &status, WNOHANG) == pid_) {
       exited_ = true;
-      return absl::FailedPreconditionError(absl::StrCat("process exited (", ExitCode(status),
-                                                        ") before logging '", needle,
-                                                        "'; log:\n", Log()));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "process exited (", ExitCode(status), ") before logging '", needle, "'; log:\n", Log()));
     }
     if (exited_ || absl::Now() > deadline) {
       return absl::DeadlineExceededError(

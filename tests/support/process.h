@@ -50,8 +50,7 @@ class BackgroundProcess {
  private:
   absl::StatusOr<std::string> WaitForLine(const std::string& path, const std::string& needle,
                                           absl::Duration timeout);
-  BackgroundProcess(pid_t pid, std::string log_path)
-      : pid_(pid), log_path_(std::move(log_path)) {}
+  BackgroundProcess(pid_t pid, std::string log_path) : pid_(pid), log_path_(std::move(log_path)) {}
   pid_t pid_;
   std::string log_path_;
   bool exited_ = false;

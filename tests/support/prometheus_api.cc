@@ -34,13 +34,12 @@ absl::StatusOr<std::vector<PromSample>> PrometheusQuery(int port, const std::str
   const auto& fields = body.fields();
   if (response->status != 200 || fields.at("status").string_value() != "success") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "query ", query, " failed: ",
-        fields.count("error") ? fields.at("error").string_value() : response->body));
+        "query ", query,
+        " failed: ", fields.count("error") ? fields.at("error").string_value() : response->body));
   }
   const auto& data = fields.at("data").struct_value().fields();
   if (data.at("resultType").string_value() != "vector") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("query ", query, " is not an instant vector"));
+    return absl::InvalidArgumentError(absl::StrCat("query ", query, " is not an instant vector"));
   }
   std::vector<PromSample> samples;
   for (const auto& element : data.at("result").list_value().values()) {

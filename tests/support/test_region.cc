@@ -45,13 +45,14 @@ std::string SourceDir() { return VROEG_SOURCE_DIR_PATH; }
 
 TestRegion::TestRegion() {
   Vroegctl({"pki", "init", "--dir", ca_dir(), "--region", "flevoland"});
-  Vroegctl({"pki", "issue", "--dir", ca_dir(), "--server", "--dns", "localhost", "--ip",
-            "127.0.0.1"});
+  Vroegctl(
+      {"pki", "issue", "--dir", ca_dir(), "--server", "--dns", "localhost", "--ip", "127.0.0.1"});
 }
 
 std::string TestRegion::Issue(const std::string& urn) {
   const std::string stem = absl::StrCat(ca_dir(), "/", Stem(urn));
-  if (!std::ifstream(stem + ".crt")) Vroegctl({"pki", "issue", "--dir", ca_dir(), "--identity", urn});
+  if (!std::ifstream(stem + ".crt"))
+    Vroegctl({"pki", "issue", "--dir", ca_dir(), "--identity", urn});
   return stem;
 }
 
@@ -92,15 +93,14 @@ std::shared_ptr<grpc::Channel> TestRegion::Channel(int port, const std::string& 
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = Slurp(absl::StrCat(this->ca_dir(), "/ca.crt"));
   if (!urn.empty()) {
-    const std::string stem =
-        ca_dir.empty() ? Issue(urn) : absl::StrCat(ca_dir, "/", Stem(urn));
+    const std::string stem = ca_dir.empty() ? Issue(urn) : absl::StrCat(ca_dir, "/", Stem(urn));
     options.pem_cert_chain = Slurp(stem + ".crt");
     options.pem_private_key = Slurp(stem + ".key");
   }
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                   grpc::SslCredentials(options), args);
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::SslCredentials(options),
+                                   args);
 }
 
 absl::StatusOr<std::unique_ptr<RunningCollector>> RunningCollector::Start(

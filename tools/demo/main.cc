@@ -5,12 +5,12 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
-#include "common/command_line.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/command_line.h"
 #include "tools/demo/flevoland_scenario.h"
 
 namespace {

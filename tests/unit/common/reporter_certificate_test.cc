@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/openssl_ptr.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/status_matchers.h"
@@ -28,19 +29,6 @@ using ::testing::StartsWith;
 using vroeg::testing::IsOkAndHolds;
 using vroeg::testing::StatusIs;
 
-template <auto kFree>
-struct Free {
-  template <typename T>
-  void operator()(T* p) const {
-    kFree(p);
-  }
-};
-
-using KeyPtr = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;
-using CertPtr = std::unique_ptr<X509, Free<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Free<BIO_free_all>>;
-using NamesPtr = std::unique_ptr<GENERAL_NAMES, Free<GENERAL_NAMES_free>>;
-
 struct San {
   int type;  // GEN_URI or GEN_DNS
   std::string value;
@@ -50,7 +38,7 @@ struct San {
 // at all when `sans` is empty), as PEM. Fails the test and returns "" when OpenSSL refuses.
 std::string SelfSignedPem(const std::string& common_name, const std::vector<San>& sans) {
   KeyPtr key(EVP_EC_gen("P-256"));
-  CertPtr cert(X509_new());
+  X509Ptr cert(X509_new());
   if (key == nullptr || cert == nullptr) {
     ADD_FAILURE() << "cannot create key or certificate";
     return "";
@@ -66,7 +54,7 @@ std::string SelfSignedPem(const std::string& common_name, const std::vector<San>
                                   -1, 0) == 1 &&
        X509_set_issuer_name(cert.get(), name) == 1 && X509_set_pubkey(cert.get(), key.get()) == 1;
   if (ok && !sans.empty()) {
-    NamesPtr names(sk_GENERAL_NAME_new_null());
+    GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
     for (const San& san : sans) {
       GENERAL_NAME* general_name = GENERAL_NAME_new();
       ASN1_IA5STRING* text = ASN1_IA5STRING_new();

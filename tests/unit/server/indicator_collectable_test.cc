@@ -22,8 +22,8 @@ class IndicatorCollectableTest : public ::testing::Test {
     catalogue_ = *catalogue;
   }
 
-  void Put(const std::string& reporter, const std::string& indicator,
-           const std::string& care_form, double value, const std::string& municipality = "",
+  void Put(const std::string& reporter, const std::string& indicator, const std::string& care_form,
+           double value, const std::string& municipality = "",
            const std::string& start = "2026-09-07", const std::string& end = "2026-09-13") {
     StoredObservation o;
     o.series = {reporter, indicator, care_form, municipality};
@@ -68,7 +68,8 @@ TEST_F(IndicatorCollectableTest, IndicatorsSharingAMetricAreToldApartByLabels) {
   const std::string text = Exposition();
   EXPECT_THAT(text, HasSubstr("jeugdzorg_referrals{region=\"flevoland\",reporter=\"GM0034\","
                               "reporter_kind=\"municipality\",route=\"medical\"} 31\n"));
-  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_referrals{region=\"flevoland\",route=\"court\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("jeugdzorg_region_referrals{region=\"flevoland\",route=\"court\"} 2\n"));
   // One HELP/TYPE per family, however many indicators feed it.
   EXPECT_EQ(text.find("# TYPE jeugdzorg_referrals gauge"),
             text.rfind("# TYPE jeugdzorg_referrals gauge"));

@@ -51,15 +51,14 @@ class IngestorTest : public ::testing::Test {
       : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone())),
         log_(std::tmpfile()),
         logger_(log_, &clock_) {
-    auto catalogue =
-        Catalogue::LoadFile(std::string(std::getenv("VROEG_SOURCE_DIR")) +
-                            "/deploy/catalogue/catalogue.yaml");
+    auto catalogue = Catalogue::LoadFile(std::string(std::getenv("VROEG_SOURCE_DIR")) +
+                                         "/deploy/catalogue/catalogue.yaml");
     EXPECT_TRUE(catalogue.ok()) << catalogue.status();
     catalogue_ = *catalogue;
     region_.set_code("flevoland");
     region_.add_municipalities()->set_code("GM0034");
-    ingestor_ = std::make_unique<Ingestor>(catalogue_, region_, &store_, &state_, &clock_,
-                                           &logger_, &registry_);
+    ingestor_ = std::make_unique<Ingestor>(catalogue_, region_, &store_, &state_, &clock_, &logger_,
+                                           &registry_);
   }
   ~IngestorTest() override { std::fclose(log_); }
 
@@ -117,8 +116,8 @@ TEST_F(IngestorTest, EmptyReporterMeansTheCaller) {
   api::v1::SubmitRequest request = Request("s-1");
   request.clear_reporter();
   ASSERT_TRUE(ingestor_->Submit(provider_, request).ok());
-  auto history = store_.History({provider_.Urn(), "plaatsen_bezet", "verblijf", ""},
-                                "2026-09-07", "2026-09-13");
+  auto history = store_.History({provider_.Urn(), "plaatsen_bezet", "verblijf", ""}, "2026-09-07",
+                                "2026-09-13");
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history->size(), 1u);
   EXPECT_EQ((*history)[0].granularity, api::v1::WEEK);
@@ -171,8 +170,7 @@ TEST_F(IngestorTest, SubmissionForAnotherReporterIsPermissionDenied) {
             "for urn:vroeg:provider:87654321");
   EXPECT_EQ(store_.commit_calls(), 0);
   EXPECT_EQ(
-      Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "permission_denied"}}),
-      1);
+      Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "permission_denied"}}), 1);
   EXPECT_THAT(Log(), HasSubstr("level=warning event=submission_refused "
                                "reporter=urn:vroeg:provider:12345678 submission_id=s-1 "
                                "observations=2 code=PERMISSION_DENIED reason=\"certificate"));
@@ -188,8 +186,8 @@ TEST_F(IngestorTest, SupervisorMayNotSubmit) {
 }
 
 TEST_F(IngestorTest, SubmissionIdMustBeUsable) {
-  for (const std::string& id : {std::string(), std::string(129, 'a'), std::string("a b"),
-                               std::string("x/../y")}) {
+  for (const std::string& id :
+       {std::string(), std::string(129, 'a'), std::string("a b"), std::string("x/../y")}) {
     auto response = ingestor_->Submit(provider_, Request(id));
     EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument) << id;
     EXPECT_THAT(response.status().message(), HasSubstr("submission_id: ")) << id;
@@ -203,10 +201,10 @@ TEST_F(IngestorTest, TooManyObservationsAreRefused) {
   for (int i = 0; i <= kMaxObservationsPerSubmission; ++i) request.add_observations();
   auto response = ingestor_->Submit(provider_, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(response.status().message(),
-            absl::StrCat("submission has ", kMaxObservationsPerSubmission + 1,
-                         " observations; at most ", kMaxObservationsPerSubmission,
-                         " are accepted at once: split it into several"));
+  EXPECT_EQ(
+      response.status().message(),
+      absl::StrCat("submission has ", kMaxObservationsPerSubmission + 1, " observations; at most ",
+                   kMaxObservationsPerSubmission, " are accepted at once: split it into several"));
 }
 
 TEST_F(IngestorTest, ValidationProblemsTravelAsARejection) {

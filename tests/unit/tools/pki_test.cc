@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/certificate.h"
 #include "common/clock.h"
+#include "common/openssl_ptr.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/tools/temp_dir.h"
@@ -41,11 +42,6 @@ struct Deleter {
     kFree(p);
   }
 };
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
 
 X509Ptr LoadCertificate(const std::string& path) {
   std::string pem = ReadWholeFile(path);
@@ -61,9 +57,9 @@ KeyPtr LoadKey(const std::string& path) {
 
 // Verifies `leaf` against `ca` for a TLS purpose at `when`; returns the verification error.
 int Verify(X509* ca, X509* leaf, int purpose, absl::Time when) {
-  StorePtr store(X509_STORE_new());
+  X509StorePtr store(X509_STORE_new());
   X509_STORE_add_cert(store.get(), ca);
-  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   X509_STORE_CTX_init(ctx.get(), store.get(), leaf, nullptr);
   X509_STORE_CTX_set_purpose(ctx.get(), purpose);
   X509_STORE_CTX_set_time(ctx.get(), 0, absl::ToTimeT(when));
