@@ -63,12 +63,12 @@ absl::Status CollectorClient::Explain(const absl::Status& status) const {
 }
 
 absl::StatusOr<catalogue::v1::Catalogue> CollectorClient::GetCatalogue() {
-  catalogue::v1::Catalogue catalogue;
+  api::v1::GetCatalogueResponse response;
   absl::Status status = Invoke(timeout_, [&](grpc::ClientContext* context) {
-    return catalogue_->GetCatalogue(context, api::v1::GetCatalogueRequest(), &catalogue);
+    return catalogue_->GetCatalogue(context, api::v1::GetCatalogueRequest(), &response);
   });
   if (!status.ok()) return Explain(status);
-  return catalogue;
+  return std::move(*response.mutable_catalogue());
 }
 
 absl::StatusOr<api::v1::SubmitResponse> CollectorClient::Submit(

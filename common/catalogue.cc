@@ -47,13 +47,13 @@ const std::set<std::string>& ReservedLabels() {
 
 absl::string_view RequiredSuffix(catalogue::v1::Unit unit) {
   switch (unit) {
-    case catalogue::v1::WEEKS:
+    case catalogue::v1::UNIT_WEEKS:
       return "_seconds";
-    case catalogue::v1::RATIO:
+    case catalogue::v1::UNIT_RATIO:
       return "_ratio";
-    case catalogue::v1::EUROS:
+    case catalogue::v1::UNIT_EUROS:
       return "_euros";
-    case catalogue::v1::FTE:
+    case catalogue::v1::UNIT_FTE:
       return "_fte";
     default:
       return "";
@@ -73,7 +73,7 @@ absl::Status CheckMetricName(absl::string_view where, absl::string_view name,
   const absl::string_view suffix = RequiredSuffix(unit);
   if (!suffix.empty() && !absl::EndsWith(name, suffix)) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": '", name, "' must end in ", suffix,
-                                                   " for unit ", catalogue::v1::Unit_Name(unit)));
+                                                   " for unit ", ShortEnumName(*catalogue::v1::Unit_descriptor()->FindValueByNumber(unit))));
   }
   return absl::OkStatus();
 }
@@ -94,7 +94,7 @@ absl::Status CheckIndicator(const Indicator& indicator, const std::string& where
   if (indicator.dataset() == catalogue::v1::DATASET_UNSPECIFIED) {
     return fail("dataset is required");
   }
-  if (indicator.cadence() == api::v1::GRANULARITY_UNSPECIFIED) return fail("cadence is required");
+  if (indicator.cadence() == type::v1::GRANULARITY_UNSPECIFIED) return fail("cadence is required");
   if (indicator.aggregation() == catalogue::v1::AGGREGATION_UNSPECIFIED) {
     return fail("aggregation is required");
   }
@@ -103,25 +103,25 @@ absl::Status CheckIndicator(const Indicator& indicator, const std::string& where
   }
   if (indicator.reporter_kinds().empty()) return fail("reporter_kinds needs at least one kind");
   for (int kind : indicator.reporter_kinds()) {
-    if (kind == api::v1::SUPERVISOR) return fail("a supervisor submits nothing");
+    if (kind == type::v1::REPORTER_KIND_SUPERVISOR) return fail("a supervisor submits nothing");
   }
   if (!indicator.has_min() || !indicator.has_max()) return fail("min and max are required");
   if (std::isnan(indicator.min()) || std::isnan(indicator.max())) {
     return fail("min and max must be numbers, not NaN");
   }
   if (indicator.min() > indicator.max()) return fail("min is above max");
-  if (indicator.aggregation() == catalogue::v1::WEIGHTED_MEAN &&
+  if (indicator.aggregation() == catalogue::v1::AGGREGATION_WEIGHTED_MEAN &&
       indicator.weight_indicator().empty()) {
     return fail("aggregation WEIGHTED_MEAN needs weight_indicator");
   }
   VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.name"),
                                         indicator.metric().name(), indicator.unit()));
   if (!indicator.metric().region_name().empty()) {
-    if (indicator.aggregation() == catalogue::v1::NONE) {
+    if (indicator.aggregation() == catalogue::v1::AGGREGATION_NONE) {
       return fail("metric.region_name is set but aggregation is NONE");
     }
     catalogue::v1::Unit region_unit = indicator.unit();
-    if (indicator.aggregation() == catalogue::v1::COUNT_TRUE) region_unit = catalogue::v1::COUNT;
+    if (indicator.aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE) region_unit = catalogue::v1::UNIT_COUNT;
     VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.region_name"),
                                           indicator.metric().region_name(), region_unit));
   }
@@ -214,7 +214,7 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> Catalogue::FromProto(
   for (int i = 0; i < proto.ratios_size(); ++i) {
     const auto& ratio = proto.ratios(i);
     const std::string where = absl::StrCat("ratios[", i, "]");
-    VROEG_RETURN_IF_ERROR(CheckMetricName(where, ratio.metric_name(), catalogue::v1::RATIO));
+    VROEG_RETURN_IF_ERROR(CheckMetricName(where, ratio.metric_name(), catalogue::v1::UNIT_RATIO));
     for (const std::string* ref : {&ratio.numerator(), &ratio.denominator()}) {
       auto it = indicators.find(*ref);
       if (it == indicators.end() || it->second->metric().region_name().empty()) {
@@ -271,7 +271,7 @@ std::string Catalogue::CareFormList() const {
 }
 
 double Catalogue::MetricScale(catalogue::v1::Unit unit) {
-  return unit == catalogue::v1::WEEKS ? 7 * 24 * 3600.0 : 1.0;
+  return unit == catalogue::v1::UNIT_WEEKS ? 7 * 24 * 3600.0 : 1.0;
 }
 
 }  // namespace vroeg

@@ -14,12 +14,12 @@ namespace {
 
 constexpr absl::string_view kUrnPrefix = "urn:vroeg:";
 
-constexpr std::array<std::pair<api::v1::ReporterKind, absl::string_view>, 5> kKinds = {{
-    {api::v1::PROVIDER, "provider"},
-    {api::v1::CERTIFIED_INSTITUTION, "certified_institution"},
-    {api::v1::MUNICIPALITY, "municipality"},
-    {api::v1::REGION, "region"},
-    {api::v1::SUPERVISOR, "supervisor"},
+constexpr std::array<std::pair<type::v1::ReporterKind, absl::string_view>, 5> kKinds = {{
+    {type::v1::REPORTER_KIND_PROVIDER, "provider"},
+    {type::v1::REPORTER_KIND_CERTIFIED_INSTITUTION, "certified_institution"},
+    {type::v1::REPORTER_KIND_MUNICIPALITY, "municipality"},
+    {type::v1::REPORTER_KIND_REGION, "region"},
+    {type::v1::REPORTER_KIND_SUPERVISOR, "supervisor"},
 }};
 
 bool AllDigits(absl::string_view s) {
@@ -45,14 +45,14 @@ absl::Status ValidateName(absl::string_view id) {
 
 std::string ReporterId::Urn() const { return absl::StrCat(kUrnPrefix, KindName(kind), ":", id); }
 
-absl::string_view KindName(api::v1::ReporterKind kind) {
+absl::string_view KindName(type::v1::ReporterKind kind) {
   for (const auto& [k, name] : kKinds) {
     if (k == kind) return name;
   }
   return "unspecified";
 }
 
-absl::StatusOr<api::v1::ReporterKind> ParseKind(absl::string_view name) {
+absl::StatusOr<type::v1::ReporterKind> ParseKind(absl::string_view name) {
   for (const auto& [k, n] : kKinds) {
     if (n == name) return k;
   }
@@ -82,16 +82,16 @@ absl::StatusOr<std::string> NormaliseMunicipalityCode(absl::string_view code) {
   return absl::StrCat("GM", digits);
 }
 
-absl::StatusOr<std::string> NormaliseReporterId(api::v1::ReporterKind kind, absl::string_view id) {
+absl::StatusOr<std::string> NormaliseReporterId(type::v1::ReporterKind kind, absl::string_view id) {
   switch (kind) {
-    case api::v1::PROVIDER:
-    case api::v1::CERTIFIED_INSTITUTION:
+    case type::v1::REPORTER_KIND_PROVIDER:
+    case type::v1::REPORTER_KIND_CERTIFIED_INSTITUTION:
       if (absl::Status s = ValidateAgbCode(id); !s.ok()) return s;
       return std::string(id);
-    case api::v1::MUNICIPALITY:
+    case type::v1::REPORTER_KIND_MUNICIPALITY:
       return NormaliseMunicipalityCode(id);
-    case api::v1::REGION:
-    case api::v1::SUPERVISOR:
+    case type::v1::REPORTER_KIND_REGION:
+    case type::v1::REPORTER_KIND_SUPERVISOR:
       if (absl::Status s = ValidateName(id); !s.ok()) return s;
       return std::string(id);
     default:

@@ -12,7 +12,7 @@ namespace vroeg {
 
 // A reporter identity, as carried in a certificate's URI SAN: urn:vroeg:<kind>:<id>.
 struct ReporterId {
-  api::v1::ReporterKind kind = api::v1::REPORTER_KIND_UNSPECIFIED;
+  type::v1::ReporterKind kind = type::v1::REPORTER_KIND_UNSPECIFIED;
   std::string id;
 
   // urn:vroeg:<kind>:<id>
@@ -22,10 +22,10 @@ struct ReporterId {
 
 // The lower-case kind name used in URNs and labels: "provider", "certified_institution",
 // "municipality", "region", "supervisor".
-absl::string_view KindName(api::v1::ReporterKind kind);
+absl::string_view KindName(type::v1::ReporterKind kind);
 
 // Parses a kind name; INVALID_ARGUMENT names the accepted values.
-absl::StatusOr<api::v1::ReporterKind> ParseKind(absl::string_view name);
+absl::StatusOr<type::v1::ReporterKind> ParseKind(absl::string_view name);
 
 // Parses and validates urn:vroeg:<kind>:<id>; the id must fit the kind (AGB code for providers
 // and certified institutions, CBS code for municipalities; a bare 4-digit municipality code is
@@ -33,7 +33,7 @@ absl::StatusOr<api::v1::ReporterKind> ParseKind(absl::string_view name);
 absl::StatusOr<ReporterId> ParseReporterUrn(absl::string_view urn);
 
 // Validates an id for a kind, returning its normal form.
-absl::StatusOr<std::string> NormaliseReporterId(api::v1::ReporterKind kind, absl::string_view id);
+absl::StatusOr<std::string> NormaliseReporterId(type::v1::ReporterKind kind, absl::string_view id);
 
 // An AGB code (Vektis) is exactly 8 digits; no prefix is checked.
 absl::Status ValidateAgbCode(absl::string_view code);

@@ -38,31 +38,31 @@ std::string FormatIsoDate(absl::CivilDay day) {
   return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }
 
-absl::StatusOr<api::v1::Granularity> GranularityOf(absl::CivilDay start, absl::CivilDay end) {
-  if (start == end) return api::v1::DAY;
-  if (end - start == 6 && absl::GetWeekday(start) == absl::Weekday::monday) return api::v1::WEEK;
+absl::StatusOr<type::v1::Granularity> GranularityOf(absl::CivilDay start, absl::CivilDay end) {
+  if (start == end) return type::v1::GRANULARITY_DAY;
+  if (end - start == 6 && absl::GetWeekday(start) == absl::Weekday::monday) return type::v1::GRANULARITY_WEEK;
   if (start.day() == 1 && IsLastDayOfMonth(end)) {
     const int months = (end.year() - start.year()) * 12 + (end.month() - start.month()) + 1;
-    if (months == 1) return api::v1::MONTH;
-    if (months == 3 && (start.month() - 1) % 3 == 0) return api::v1::QUARTER;
-    if (months == 12 && start.month() == 1) return api::v1::YEAR;
+    if (months == 1) return type::v1::GRANULARITY_MONTH;
+    if (months == 3 && (start.month() - 1) % 3 == 0) return type::v1::GRANULARITY_QUARTER;
+    if (months == 12 && start.month() == 1) return type::v1::GRANULARITY_YEAR;
   }
   return absl::InvalidArgumentError(
       absl::StrCat("period ", FormatIsoDate(start), " to ", FormatIsoDate(end),
                    " is not a whole day, ISO week (Monday to Sunday), month, quarter or year"));
 }
 
-absl::string_view GranularityName(api::v1::Granularity granularity) {
+absl::string_view GranularityName(type::v1::Granularity granularity) {
   switch (granularity) {
-    case api::v1::DAY:
+    case type::v1::GRANULARITY_DAY:
       return "day";
-    case api::v1::WEEK:
+    case type::v1::GRANULARITY_WEEK:
       return "week";
-    case api::v1::MONTH:
+    case type::v1::GRANULARITY_MONTH:
       return "month";
-    case api::v1::QUARTER:
+    case type::v1::GRANULARITY_QUARTER:
       return "quarter";
-    case api::v1::YEAR:
+    case type::v1::GRANULARITY_YEAR:
       return "year";
     default:
       return "unspecified";

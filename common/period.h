@@ -18,10 +18,10 @@ std::string FormatIsoDate(absl::CivilDay day);
 
 // The granularity whose natural period is exactly [start, end]: one day, an ISO week
 // (Monday to Sunday), a calendar month, quarter or year. INVALID_ARGUMENT otherwise, saying so.
-absl::StatusOr<api::v1::Granularity> GranularityOf(absl::CivilDay start, absl::CivilDay end);
+absl::StatusOr<type::v1::Granularity> GranularityOf(absl::CivilDay start, absl::CivilDay end);
 
 // Lower-case name: "day", "week", "month", "quarter", "year".
-absl::string_view GranularityName(api::v1::Granularity granularity);
+absl::string_view GranularityName(type::v1::Granularity granularity);
 
 // Today's date in the Netherlands (Europe/Amsterdam; UTC when no time zone data is installed).
 absl::CivilDay DutchDate(absl::Time time);

@@ -95,12 +95,12 @@ void CheckValue(const Indicator& indicator, double value, ProblemSink& sink) {
                           FormatValue(indicator.max()), " for ", indicator.code()));
     return;
   }
-  if (indicator.unit() == catalogue::v1::COUNT && value != std::floor(value)) {
+  if (indicator.unit() == catalogue::v1::UNIT_COUNT && value != std::floor(value)) {
     sink.Add("value", column, FormatValue(value),
              absl::StrCat(FormatValue(value), " is not a whole number; ", indicator.code(),
                           " is a count"));
   }
-  if (indicator.unit() == catalogue::v1::BOOLEAN && value != 0 && value != 1) {
+  if (indicator.unit() == catalogue::v1::UNIT_BOOLEAN && value != 0 && value != 1) {
     sink.Add("value", column, FormatValue(value),
              absl::StrCat(FormatValue(value), " must be 0 (no) or 1 (yes) for ", indicator.code()));
   }
@@ -132,7 +132,7 @@ bool CheckPeriod(const ValidationContext& context, Observation& observation, Pro
     sink.Add("period", "period_end", period.end(), std::string(granularity.status().message()));
     return false;
   }
-  if (period.granularity() != api::v1::GRANULARITY_UNSPECIFIED &&
+  if (period.granularity() != type::v1::GRANULARITY_UNSPECIFIED &&
       period.granularity() != *granularity) {
     sink.Add("period.granularity", "period_end", period.end(),
              absl::StrCat("period is a ", GranularityName(*granularity), " but granularity says ",
@@ -172,7 +172,7 @@ std::vector<Problem> ValidateObservations(
       std::vector<std::string> kinds;
       for (int kind : indicator->reporter_kinds()) {
         allowed |= kind == context.reporter.kind;
-        kinds.emplace_back(KindName(static_cast<api::v1::ReporterKind>(kind)));
+        kinds.emplace_back(KindName(static_cast<type::v1::ReporterKind>(kind)));
       }
       if (!allowed) {
         sink.Add(
@@ -191,11 +191,11 @@ std::vector<Problem> ValidateObservations(
           absl::StrCat("unknown care form '", care_form, "'; known: ", catalogue.CareFormList()));
       usable = false;
     } else if (indicator != nullptr) {
-      if (care_form.empty() && indicator->care_form_use() == catalogue::v1::CARE_FORM_REQUIRED) {
+      if (care_form.empty() && indicator->care_form_use() == catalogue::v1::CARE_FORM_USE_REQUIRED) {
         sink.Add("care_form", "care_form", "",
                  absl::StrCat(indicator->code(), " is reported per care form: fill in care_form"));
       } else if (!care_form.empty() &&
-                 indicator->care_form_use() == catalogue::v1::CARE_FORM_FORBIDDEN) {
+                 indicator->care_form_use() == catalogue::v1::CARE_FORM_USE_FORBIDDEN) {
         sink.Add("care_form", "care_form", care_form,
                  absl::StrCat(indicator->code(),
                               " is reported for the whole organisation: leave care_form empty"));

@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -26,6 +27,13 @@ using google::protobuf::EnumDescriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
+
+// The prefix every value of a lint-clean enum carries: the zero value's name without
+// "UNSPECIFIED" (UNIT_UNSPECIFIED gives UNIT_).
+absl::string_view EnumPrefix(const EnumDescriptor& type) {
+  absl::string_view zero = type.value(0)->name();
+  return absl::ConsumeSuffix(&zero, "UNSPECIFIED") ? zero : absl::string_view();
+}
 
 size_t EditDistance(absl::string_view a, absl::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -230,9 +238,14 @@ class Parser {
       case FieldDescriptor::CPPTYPE_ENUM: {
         const EnumDescriptor* type = field->enum_type();
         const auto* value = type->FindValueByName(text);
+        if (value == nullptr) {
+          value = type->FindValueByName(absl::StrCat(EnumPrefix(*type), text));
+        }
         if (value == nullptr || value->number() == 0) {
           std::vector<std::string> names;
-          for (int i = 1; i < type->value_count(); ++i) names.push_back(type->value(i)->name());
+          for (int i = 1; i < type->value_count(); ++i) {
+            names.emplace_back(ShortEnumName(*type->value(i)));
+          }
           return Error(node, path,
                        absl::StrCat("'", text, "' is not one of ", absl::StrJoin(names, ", ")));
         }
@@ -249,6 +262,12 @@ class Parser {
 };
 
 }  // namespace
+
+absl::string_view ShortEnumName(const google::protobuf::EnumValueDescriptor& value) {
+  absl::string_view name = value.name();
+  absl::ConsumePrefix(&name, EnumPrefix(*value.type()));
+  return name;
+}
 
 absl::Status ParseYamlToMessage(absl::string_view yaml, absl::string_view source,
                                 google::protobuf::Message* message) {

@@ -185,7 +185,7 @@ absl::Status ApplyCollectorDefaults(config::v1::CollectorConfig* config) {
   if (region.code().empty()) {
     return absl::InvalidArgumentError("region.code is required, e.g. flevoland");
   }
-  if (auto s = NormaliseReporterId(api::v1::REGION, region.code()); !s.ok()) {
+  if (auto s = NormaliseReporterId(type::v1::REPORTER_KIND_REGION, region.code()); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("region.code: ", s.status().message()));
   }
   for (int i = 0; i < region.municipalities_size(); ++i) {

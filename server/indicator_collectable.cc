@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/yaml_proto.h"
 #include "prometheus/metric_family.h"
 
 namespace vroeg {
@@ -98,8 +99,8 @@ std::vector<MetricFamily> IndicatorCollectable::Collect() const {
     cell.any = true;
     cell.sum += value;
     cell.max = std::max(cell.max, value);
-    if (indicator->aggregation() == catalogue::v1::COUNT_TRUE && value == 1) cell.weight += 1;
-    if (indicator->aggregation() == catalogue::v1::WEIGHTED_MEAN) {
+    if (indicator->aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE && value == 1) cell.weight += 1;
+    if (indicator->aggregation() == catalogue::v1::AGGREGATION_WEIGHTED_MEAN) {
       SeriesKey weight_key = key;
       weight_key.indicator = indicator->weight_indicator();
       auto it = values.find(weight_key);
@@ -113,16 +114,16 @@ std::vector<MetricFamily> IndicatorCollectable::Collect() const {
     const auto& [indicator, care_form] = cell_key;
     double value = 0;
     switch (indicator->aggregation()) {
-      case catalogue::v1::SUM:
+      case catalogue::v1::AGGREGATION_SUM:
         value = cell.sum;
         break;
-      case catalogue::v1::MAX:
+      case catalogue::v1::AGGREGATION_MAX:
         value = cell.max;
         break;
-      case catalogue::v1::COUNT_TRUE:
+      case catalogue::v1::AGGREGATION_COUNT_TRUE:
         value = cell.weight;
         break;
-      case catalogue::v1::WEIGHTED_MEAN:
+      case catalogue::v1::AGGREGATION_WEIGHTED_MEAN:
         // Without any positive weight there is no meaningful mean; leave the cell out.
         if (cell.weight <= 0) continue;
         value = cell.weighted_sum / cell.weight;
@@ -133,12 +134,13 @@ std::vector<MetricFamily> IndicatorCollectable::Collect() const {
     std::vector<ClientMetric::Label> labels = {{"region", region_}};
     if (!care_form.empty()) labels.push_back({"care_form", care_form});
     for (const auto& [name, v] : indicator->metric().labels()) labels.push_back({name, v});
-    const double scale = indicator->aggregation() == catalogue::v1::COUNT_TRUE
+    const double scale = indicator->aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE
                              ? 1.0
                              : Catalogue::MetricScale(indicator->unit());
     family(indicator->metric().region_name(),
            absl::StrCat("Regional aggregate of ", indicator->code(), ": ",
-                        catalogue::v1::Aggregation_Name(indicator->aggregation()), "."))
+                        ShortEnumName(*catalogue::v1::Aggregation_descriptor()->FindValueByNumber(
+                            indicator->aggregation())), "."))
         .metric.push_back(Gauge(std::move(labels), value * scale));
   }
 

@@ -131,7 +131,7 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::Submit(const ReporterId& calle
 absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId& caller,
                                                                 api::v1::SubmitRequest request) {
   const std::string caller_urn = caller.Urn();
-  if (caller.kind == api::v1::SUPERVISOR) {
+  if (caller.kind == type::v1::REPORTER_KIND_SUPERVISOR) {
     return absl::PermissionDeniedError(
         absl::StrCat(caller_urn, " is a supervisor identity, which may read but not submit"));
   }

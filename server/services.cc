@@ -42,14 +42,14 @@ grpc::ServerUnaryReactor* SubmissionService::Submit(grpc::CallbackServerContext*
 
 grpc::ServerUnaryReactor* CatalogueService::GetCatalogue(grpc::CallbackServerContext* context,
                                                          const api::v1::GetCatalogueRequest*,
-                                                         catalogue::v1::Catalogue* response) {
+                                                         api::v1::GetCatalogueResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto caller = CallerIdentity(*context->auth_context());
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  *response = catalogue_->proto();
+  *response->mutable_catalogue() = catalogue_->proto();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

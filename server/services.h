@@ -46,7 +46,7 @@ class CatalogueService final : public api::v1::CatalogueService::CallbackService
 
   grpc::ServerUnaryReactor* GetCatalogue(grpc::CallbackServerContext* context,
                                          const api::v1::GetCatalogueRequest* request,
-                                         catalogue::v1::Catalogue* response) override;
+                                         api::v1::GetCatalogueResponse* response) override;
 
  private:
   std::shared_ptr<const Catalogue> catalogue_;

@@ -16,17 +16,20 @@ VROEG_PACKAGES=(
 vroeg_log() { printf '==> %s\n' "$*" >&2; }
 vroeg_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Installs whatever of VROEG_PACKAGES is missing; does nothing (and needs no network) when all
-# are present.
+# Installs whatever of VROEG_PACKAGES is missing, and the npm tools of tests/lint; does nothing
+# (and needs no network) when all are present.
 vroeg_install_deps() {
-  local missing=() pkg
-  for pkg in "${VROEG_PACKAGES[@]}"; do
+  local missing=() pkg wanted=("${VROEG_PACKAGES[@]}")
+  # npm comes from Debian only where the machine has none of its own.
+  command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
+  for pkg in "${wanted[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$pkg")
     fi
   done
   if [ "${#missing[@]}" -eq 0 ]; then
-    vroeg_log "all build and test dependencies are installed"
+    vroeg_log "all Debian packages are installed"
+    vroeg_install_npm_tools
     return 0
   fi
   [ "$(id -u)" -eq 0 ] || vroeg_die "missing packages: ${missing[*]}; run as root or install them with apt-get"
@@ -43,6 +46,15 @@ vroeg_install_deps() {
   local rc=$?
   [ "$added_policy" = 1 ] && rm -f "$policy"
   [ "$rc" -eq 0 ] || vroeg_die "apt-get install failed"
+  vroeg_install_npm_tools
+}
+
+# The linters in tests/lint (buf for the API), at the versions its package-lock.json pins.
+vroeg_install_npm_tools() {
+  local dir="$VROEG_ROOT/tests/lint"
+  [ -x "$dir/node_modules/.bin/buf" ] && return 0
+  vroeg_log "installing npm tools in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || vroeg_die "npm ci in $dir failed"
 }
 
 # Configures (once) and builds the given targets (all when none are given).

@@ -28,7 +28,7 @@ struct StoredObservation {
   SeriesKey series;
   std::string period_start;  // YYYY-MM-DD
   std::string period_end;    // YYYY-MM-DD
-  api::v1::Granularity granularity = api::v1::GRANULARITY_UNSPECIFIED;
+  type::v1::Granularity granularity = type::v1::GRANULARITY_UNSPECIFIED;
   double value = 0;
   std::string submission_id;
   absl::Time received_at;

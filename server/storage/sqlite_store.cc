@@ -195,13 +195,13 @@ double ColumnValue(sqlite3_stmt* stmt, int column) {
   return sqlite3_column_double(stmt, column);
 }
 
-api::v1::Granularity ColumnGranularity(sqlite3_stmt* stmt, int column) {
+type::v1::Granularity ColumnGranularity(sqlite3_stmt* stmt, int column) {
   int64_t value = sqlite3_column_int64(stmt, column);
   if (value < 0 || value > std::numeric_limits<int>::max() ||
-      !api::v1::Granularity_IsValid(static_cast<int>(value))) {
-    return api::v1::GRANULARITY_UNSPECIFIED;
+      !type::v1::Granularity_IsValid(static_cast<int>(value))) {
+    return type::v1::GRANULARITY_UNSPECIFIED;
   }
-  return static_cast<api::v1::Granularity>(value);
+  return static_cast<type::v1::Granularity>(value);
 }
 
 int Exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }

@@ -54,7 +54,7 @@ StoredObservation Obs(const std::string& indicator, const std::string& care_form
                       const std::string& municipality, double value,
                       const std::string& period_start = kJanuary,
                       const std::string& period_end = kJanuaryEnd,
-                      api::v1::Granularity granularity = api::v1::MONTH) {
+                      type::v1::Granularity granularity = type::v1::GRANULARITY_MONTH) {
   StoredObservation observation;
   observation.series.indicator = indicator;
   observation.series.care_form = care_form;
@@ -137,7 +137,7 @@ TEST_P(ObservationStoreContractTest, CommitStoresEveryObservation) {
   EXPECT_EQ(stored.series, Series("wachtenden", "jeugdhulp_verblijf", "GM0034"));
   EXPECT_EQ(stored.period_start, kJanuary);
   EXPECT_EQ(stored.period_end, kJanuaryEnd);
-  EXPECT_EQ(stored.granularity, api::v1::MONTH);
+  EXPECT_EQ(stored.granularity, type::v1::GRANULARITY_MONTH);
 }
 
 TEST_P(ObservationStoreContractTest, SameIdAndDigestAgainIsDuplicate) {
@@ -265,7 +265,7 @@ TEST_P(ObservationStoreContractTest, ForEachCurrentYieldsExactlyTheCurrentValues
     EXPECT_EQ(o.series.care_form, "jeugdhulp_verblijf");
     EXPECT_EQ(o.period_start, kJanuary);
     EXPECT_EQ(o.period_end, kJanuaryEnd);
-    EXPECT_EQ(o.granularity, api::v1::MONTH);
+    EXPECT_EQ(o.granularity, type::v1::GRANULARITY_MONTH);
     EXPECT_TRUE(
         seen.emplace(Key{o.series.reporter, o.series.indicator, o.series.municipality}, o).second)
         << "yielded twice: " << testing::PrintToString(o);
@@ -377,13 +377,13 @@ TEST_P(ObservationStoreContractTest, SameSeriesTwiceInOneSubmissionKeepsTheLater
 }
 
 TEST_P(ObservationStoreContractTest, ValuesAndGranularitiesRoundTrip) {
-  const std::vector<std::pair<api::v1::Granularity, double>> cases = {
-      {api::v1::DAY, 0.0},
-      {api::v1::WEEK, -3.25},
-      {api::v1::MONTH, 1e15},
-      {api::v1::QUARTER, std::numeric_limits<double>::infinity()},
-      {api::v1::YEAR, std::numeric_limits<double>::quiet_NaN()},
-      {api::v1::GRANULARITY_UNSPECIFIED, 0.1},
+  const std::vector<std::pair<type::v1::Granularity, double>> cases = {
+      {type::v1::GRANULARITY_DAY, 0.0},
+      {type::v1::GRANULARITY_WEEK, -3.25},
+      {type::v1::GRANULARITY_MONTH, 1e15},
+      {type::v1::GRANULARITY_QUARTER, std::numeric_limits<double>::infinity()},
+      {type::v1::GRANULARITY_YEAR, std::numeric_limits<double>::quiet_NaN()},
+      {type::v1::GRANULARITY_UNSPECIFIED, 0.1},
   };
   std::vector<StoredObservation> observations;
   for (size_t i = 0; i < cases.size(); ++i) {

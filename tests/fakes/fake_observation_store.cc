@@ -21,7 +21,7 @@ struct PeriodKey {
 };
 
 struct Version {
-  api::v1::Granularity granularity;
+  type::v1::Granularity granularity;
   double value;
   std::string submission_id;
   absl::Time received_at;

@@ -167,7 +167,7 @@ TEST_F(CollectorIntegrationTest, GoodSubmissionReachesStoreAndMetrics) {
       StoredHistory({kProvider, "wachtenden", "verblijf", "GM0034"}, "2026-09-01", "2026-09-30");
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].value, 12);
-  EXPECT_EQ(history[0].granularity, api::v1::MONTH);
+  EXPECT_EQ(history[0].granularity, type::v1::GRANULARITY_MONTH);
   EXPECT_TRUE(history[0].current);
 }
 
@@ -338,18 +338,19 @@ TEST_F(CollectorIntegrationTest, MissingClientCertificateIsRefused) {
       api::v1::CatalogueService::NewStub(region_.Channel(collector_->grpc_port(), /*urn=*/""));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  catalogue::v1::Catalogue catalogue;
-  grpc::Status status = stub->GetCatalogue(&context, api::v1::GetCatalogueRequest(), &catalogue);
+  api::v1::GetCatalogueResponse response;
+  grpc::Status status = stub->GetCatalogue(&context, api::v1::GetCatalogueRequest(), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-  EXPECT_EQ(catalogue.indicators_size(), 0);
+  EXPECT_FALSE(response.has_catalogue());
 }
 
 TEST_F(CollectorIntegrationTest, CatalogueIsServedToAgents) {
   auto stub =
       api::v1::CatalogueService::NewStub(region_.Channel(collector_->grpc_port(), kProvider));
   grpc::ClientContext context;
-  catalogue::v1::Catalogue catalogue;
-  ASSERT_TRUE(stub->GetCatalogue(&context, api::v1::GetCatalogueRequest(), &catalogue).ok());
+  api::v1::GetCatalogueResponse response;
+  ASSERT_TRUE(stub->GetCatalogue(&context, api::v1::GetCatalogueRequest(), &response).ok());
+  const catalogue::v1::Catalogue& catalogue = response.catalogue();
   EXPECT_EQ(catalogue.version(), "2026.1");
   std::set<std::string> codes;
   for (const auto& indicator : catalogue.indicators()) codes.insert(indicator.code());

@@ -18,7 +18,7 @@
 namespace vroeg::demo {
 namespace {
 
-using api::v1::ReporterKind;
+using type::v1::ReporterKind;
 
 // ---------------------------------------------------------------------------------------------
 // Noise. Each figure's noise is a hash of the seed and a key naming the figure rather than the
@@ -171,7 +171,7 @@ struct ProviderSpec {
 
 std::vector<ProviderSpec> Providers() {
   using enum FileStyle;
-  const ReporterKind p = api::v1::PROVIDER;
+  const ReporterKind p = type::v1::REPORTER_KIND_PROVIDER;
   return {
       {p,
        "98990012",
@@ -244,7 +244,7 @@ std::vector<ProviderSpec> Providers() {
        60,
        kWideCsv},
       {p, "98990144", "Gezinshuizen De Haven", {{"verblijf", 16}}, 30, kLongCsv},
-      {api::v1::CERTIFIED_INSTITUTION,
+      {type::v1::REPORTER_KIND_CERTIFIED_INSTITUTION,
        "98999001",
        "Stichting Jeugdbescherming Nieuwland",
        {{"jeugdbescherming", 520}, {"jeugdreclassering", 150}},
@@ -607,7 +607,7 @@ class FlevolandScenario {
 
     double revenue_to_date = 0;
     for (int q = 1; q <= quarter; ++q) revenue_to_date += QuarterRevenue(spec, year, q);
-    const double youth_share = spec.kind == api::v1::CERTIFIED_INSTITUTION
+    const double youth_share = spec.kind == type::v1::REPORTER_KIND_CERTIFIED_INSTITUTION
                                    ? 1.0
                                    : 0.89 + 0.09 * noise_(spec.agb, "youth share");
 
@@ -730,9 +730,9 @@ class FlevolandScenario {
 
   void AddMunicipality(const MunicipalitySpec& spec, DemoData& data) {
     DemoReporter reporter;
-    reporter.id = {api::v1::MUNICIPALITY, std::string(spec.code)};
+    reporter.id = {type::v1::REPORTER_KIND_MUNICIPALITY, std::string(spec.code)};
     reporter.name = std::string(spec.name);
-    reporter.folder = absl::StrCat(KindName(api::v1::MUNICIPALITY), "-", spec.code);
+    reporter.folder = absl::StrCat(KindName(type::v1::REPORTER_KIND_MUNICIPALITY), "-", spec.code);
     reporter.note = std::string(StyleNote(FileStyle::kJson));
 
     absl::string_view strained_care_form;

@@ -597,7 +597,7 @@ absl::StatusOr<Subject> ValidateSubject(const IssueOptions& o) {
 
 absl::Status InitCa(const CaOptions& o, const Clock& clock) {
   if (o.dir.empty()) return absl::InvalidArgumentError("the CA directory must not be empty");
-  if (absl::StatusOr<std::string> region = NormaliseReporterId(api::v1::REGION, o.region);
+  if (absl::StatusOr<std::string> region = NormaliseReporterId(type::v1::REPORTER_KIND_REGION, o.region);
       !region.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("region: ", region.status().message()));
   }

@@ -190,7 +190,7 @@ TEST(ParseCsvTest, ReadsLongFormWithCommas) {
               ElementsAre("wachtenden|verblijf|GM0034|2026-01-01..2026-01-31=12@2:value",
                           "wachtenden|crisishulp|GM0995|2026-01-01..2026-01-31=3.5@3:value",
                           "fte_bezet|||2026-01-01..2026-03-31=0@4:value"));
-  EXPECT_EQ(result.observations[0].period().granularity(), api::v1::GRANULARITY_UNSPECIFIED);
+  EXPECT_EQ(result.observations[0].period().granularity(), type::v1::GRANULARITY_UNSPECIFIED);
 }
 
 TEST(ParseCsvTest, LongFormColumnsInAnyOrderAndAnyCase) {

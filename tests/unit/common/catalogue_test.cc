@@ -31,7 +31,7 @@ using vroeg::testing::IsOk;
 using vroeg::testing::ScopedTempDir;
 using vroeg::testing::StatusIs;
 
-namespace api = ::vroeg::api::v1;
+namespace types = ::vroeg::type::v1;
 namespace cat = ::vroeg::catalogue::v1;
 
 // ---------------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ TEST_F(ShippedCatalogueTest, EveryDatasetHasIndicators) {
   std::map<cat::Dataset, int> per_dataset;
   for (const auto& indicator : catalogue_->proto().indicators()) ++per_dataset[indicator.dataset()];
   for (cat::Dataset dataset :
-       {cat::AVAILABILITY, cat::CAPACITY, cat::STAFF, cat::FINANCE, cat::MUNICIPAL}) {
+       {cat::DATASET_AVAILABILITY, cat::DATASET_CAPACITY, cat::DATASET_STAFF, cat::DATASET_FINANCE, cat::DATASET_MUNICIPAL}) {
     EXPECT_GT(per_dataset[dataset], 0) << cat::Dataset_Name(dataset);
   }
 }
@@ -99,7 +99,7 @@ TEST_F(ShippedCatalogueTest, EveryIndicatorIsComplete) {
     EXPECT_TRUE(indicator.has_max());
     EXPECT_LE(indicator.min(), indicator.max());
     EXPECT_FALSE(indicator.reporter_kinds().empty());
-    EXPECT_NE(indicator.cadence(), api::GRANULARITY_UNSPECIFIED);
+    EXPECT_NE(indicator.cadence(), types::GRANULARITY_UNSPECIFIED);
     EXPECT_NE(indicator.aggregation(), cat::AGGREGATION_UNSPECIFIED);
     EXPECT_THAT(indicator.metric().name(), StartsWith("jeugdzorg_"));
     EXPECT_FALSE(indicator.metric().help().empty());
@@ -155,8 +155,8 @@ struct ExpectedIndicator {
   cat::Unit unit;
   double min;
   double max;
-  std::vector<api::ReporterKind> reporter_kinds;
-  api::Granularity cadence;
+  std::vector<types::ReporterKind> reporter_kinds;
+  types::Granularity cadence;
   cat::Aggregation aggregation;
   cat::CareFormUse care_form_use;
   const char* metric;
@@ -169,78 +169,78 @@ struct ExpectedIndicator {
 // Names the case in test output instead of dumping its bytes.
 void PrintTo(const ExpectedIndicator& indicator, std::ostream* os) { *os << indicator.code; }
 
-const std::vector<api::ReporterKind> kProviderSide = {api::PROVIDER, api::CERTIFIED_INSTITUTION};
-const std::vector<api::ReporterKind> kMunicipalitySide = {api::MUNICIPALITY};
+const std::vector<types::ReporterKind> kProviderSide = {types::REPORTER_KIND_PROVIDER, types::REPORTER_KIND_CERTIFIED_INSTITUTION};
+const std::vector<types::ReporterKind> kMunicipalitySide = {types::REPORTER_KIND_MUNICIPALITY};
 
 std::vector<ExpectedIndicator> ExpectedIndicators() {
   return {
       // Availability.
-      {"wachtenden", cat::AVAILABILITY, cat::COUNT, 0, 100000, kProviderSide, api::MONTH, cat::SUM,
-       cat::CARE_FORM_REQUIRED, "jeugdzorg_waiting_youths", "jeugdzorg_region_waiting_youths"},
-      {"wachttijd_intake_weken", cat::AVAILABILITY, cat::WEEKS, 0, 520, kProviderSide, api::MONTH,
-       cat::WEIGHTED_MEAN, cat::CARE_FORM_REQUIRED, "jeugdzorg_waiting_time_to_intake_seconds",
+      {"wachtenden", cat::DATASET_AVAILABILITY, cat::UNIT_COUNT, 0, 100000, kProviderSide, types::GRANULARITY_MONTH, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_waiting_youths", "jeugdzorg_region_waiting_youths"},
+      {"wachttijd_intake_weken", cat::DATASET_AVAILABILITY, cat::UNIT_WEEKS, 0, 520, kProviderSide, types::GRANULARITY_MONTH,
+       cat::AGGREGATION_WEIGHTED_MEAN, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_waiting_time_to_intake_seconds",
        "jeugdzorg_region_waiting_time_to_intake_seconds", "wachtenden"},
-      {"wachttijd_behandeling_weken", cat::AVAILABILITY, cat::WEEKS, 0, 520, kProviderSide,
-       api::MONTH, cat::WEIGHTED_MEAN, cat::CARE_FORM_REQUIRED,
+      {"wachttijd_behandeling_weken", cat::DATASET_AVAILABILITY, cat::UNIT_WEEKS, 0, 520, kProviderSide,
+       types::GRANULARITY_MONTH, cat::AGGREGATION_WEIGHTED_MEAN, cat::CARE_FORM_USE_REQUIRED,
        "jeugdzorg_waiting_time_to_treatment_seconds",
        "jeugdzorg_region_waiting_time_to_treatment_seconds", "wachtenden"},
-      {"clientenstop", cat::AVAILABILITY, cat::BOOLEAN, 0, 1, kProviderSide, api::WEEK,
-       cat::COUNT_TRUE, cat::CARE_FORM_REQUIRED, "jeugdzorg_intake_stop",
+      {"clientenstop", cat::DATASET_AVAILABILITY, cat::UNIT_BOOLEAN, 0, 1, kProviderSide, types::GRANULARITY_WEEK,
+       cat::AGGREGATION_COUNT_TRUE, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_intake_stop",
        "jeugdzorg_region_providers_with_intake_stop"},
       // Capacity.
-      {"plaatsen_gecontracteerd", cat::CAPACITY, cat::COUNT, 0, 10000, kProviderSide, api::WEEK,
-       cat::SUM, cat::CARE_FORM_REQUIRED, "jeugdzorg_places_contracted",
+      {"plaatsen_gecontracteerd", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide, types::GRANULARITY_WEEK,
+       cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_places_contracted",
        "jeugdzorg_region_places_contracted"},
-      {"plaatsen_operationeel", cat::CAPACITY, cat::COUNT, 0, 10000, kProviderSide, api::WEEK,
-       cat::SUM, cat::CARE_FORM_REQUIRED, "jeugdzorg_places_operational",
+      {"plaatsen_operationeel", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide, types::GRANULARITY_WEEK,
+       cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_places_operational",
        "jeugdzorg_region_places_operational"},
-      {"plaatsen_bezet", cat::CAPACITY, cat::COUNT, 0, 10000, kProviderSide, api::WEEK, cat::SUM,
-       cat::CARE_FORM_REQUIRED, "jeugdzorg_places_occupied", "jeugdzorg_region_places_occupied", "",
+      {"plaatsen_bezet", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide, types::GRANULARITY_WEEK, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_places_occupied", "jeugdzorg_region_places_occupied", "",
        "plaatsen_operationeel"},
       // Staff.
-      {"fte_begroot", cat::STAFF, cat::FTE, 0, 100000, kProviderSide, api::QUARTER, cat::SUM,
-       cat::CARE_FORM_FORBIDDEN, "jeugdzorg_staff_budgeted_fte",
+      {"fte_begroot", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_staff_budgeted_fte",
        "jeugdzorg_region_staff_budgeted_fte"},
-      {"fte_bezet", cat::STAFF, cat::FTE, 0, 100000, kProviderSide, api::QUARTER, cat::SUM,
-       cat::CARE_FORM_FORBIDDEN, "jeugdzorg_staff_filled_fte", "jeugdzorg_region_staff_filled_fte"},
-      {"vacatures_fte", cat::STAFF, cat::FTE, 0, 100000, kProviderSide, api::QUARTER, cat::SUM,
-       cat::CARE_FORM_FORBIDDEN, "jeugdzorg_staff_vacancies_fte",
+      {"fte_bezet", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_staff_filled_fte", "jeugdzorg_region_staff_filled_fte"},
+      {"vacatures_fte", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_staff_vacancies_fte",
        "jeugdzorg_region_staff_vacancies_fte"},
-      {"verzuim_ratio", cat::STAFF, cat::RATIO, 0, 1, kProviderSide, api::QUARTER,
-       cat::WEIGHTED_MEAN, cat::CARE_FORM_FORBIDDEN, "jeugdzorg_staff_sick_leave_ratio",
+      {"verzuim_ratio", cat::DATASET_STAFF, cat::UNIT_RATIO, 0, 1, kProviderSide, types::GRANULARITY_QUARTER,
+       cat::AGGREGATION_WEIGHTED_MEAN, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_staff_sick_leave_ratio",
        "jeugdzorg_region_staff_sick_leave_ratio", "fte_bezet"},
       // Finance: organisation level, not aggregated.
-      {"omzet_totaal", cat::FINANCE, cat::EUROS, 0, 1e11, kProviderSide, api::QUARTER, cat::NONE,
-       cat::CARE_FORM_FORBIDDEN, "jeugdzorg_revenue_total_euros", ""},
-      {"omzet_jeugdzorg", cat::FINANCE, cat::EUROS, 0, 1e11, kProviderSide, api::QUARTER, cat::NONE,
-       cat::CARE_FORM_FORBIDDEN, "jeugdzorg_revenue_youth_care_euros", ""},
-      {"bedrijfsresultaat", cat::FINANCE, cat::EUROS, -1e11, 1e11, kProviderSide, api::QUARTER,
-       cat::NONE, cat::CARE_FORM_FORBIDDEN, "jeugdzorg_operating_result_euros", ""},
-      {"liquide_middelen", cat::FINANCE, cat::EUROS, -1e11, 1e11, kProviderSide, api::QUARTER,
-       cat::NONE, cat::CARE_FORM_FORBIDDEN, "jeugdzorg_cash_euros", ""},
-      {"vlottende_activa", cat::FINANCE, cat::EUROS, 0, 1e11, kProviderSide, api::QUARTER,
-       cat::NONE, cat::CARE_FORM_FORBIDDEN, "jeugdzorg_current_assets_euros", ""},
-      {"kortlopende_schulden", cat::FINANCE, cat::EUROS, 0, 1e11, kProviderSide, api::QUARTER,
-       cat::NONE, cat::CARE_FORM_FORBIDDEN, "jeugdzorg_current_liabilities_euros", ""},
-      {"eigen_vermogen", cat::FINANCE, cat::EUROS, -1e11, 1e11, kProviderSide, api::QUARTER,
-       cat::NONE, cat::CARE_FORM_FORBIDDEN, "jeugdzorg_equity_euros", ""},
-      {"totaal_activa", cat::FINANCE, cat::EUROS, 0, 1e11, kProviderSide, api::QUARTER, cat::NONE,
-       cat::CARE_FORM_FORBIDDEN, "jeugdzorg_total_assets_euros", ""},
+      {"omzet_totaal", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE,
+       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_revenue_total_euros", ""},
+      {"omzet_jeugdzorg", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE,
+       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_revenue_youth_care_euros", ""},
+      {"bedrijfsresultaat", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
+       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_operating_result_euros", ""},
+      {"liquide_middelen", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
+       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_cash_euros", ""},
+      {"vlottende_activa", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
+       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_current_assets_euros", ""},
+      {"kortlopende_schulden", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
+       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_current_liabilities_euros", ""},
+      {"eigen_vermogen", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
+       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_equity_euros", ""},
+      {"totaal_activa", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE,
+       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_total_assets_euros", ""},
       // Municipality side: referrals share one metric, told apart by route.
-      {"verwijzingen_lokaal_team", cat::MUNICIPAL, cat::COUNT, 0, 100000, kMunicipalitySide,
-       api::MONTH, cat::SUM, cat::CARE_FORM_OPTIONAL, "jeugdzorg_referrals",
+      {"verwijzingen_lokaal_team", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide,
+       types::GRANULARITY_MONTH, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals",
        "jeugdzorg_region_referrals", "", "", "local_team"},
-      {"verwijzingen_huisarts", cat::MUNICIPAL, cat::COUNT, 0, 100000, kMunicipalitySide,
-       api::MONTH, cat::SUM, cat::CARE_FORM_OPTIONAL, "jeugdzorg_referrals",
+      {"verwijzingen_huisarts", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide,
+       types::GRANULARITY_MONTH, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals",
        "jeugdzorg_region_referrals", "", "", "medical"},
-      {"verwijzingen_gi", cat::MUNICIPAL, cat::COUNT, 0, 100000, kMunicipalitySide, api::MONTH,
-       cat::SUM, cat::CARE_FORM_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "",
+      {"verwijzingen_gi", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide, types::GRANULARITY_MONTH,
+       cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "",
        "", "certified_institution"},
-      {"verwijzingen_rechter", cat::MUNICIPAL, cat::COUNT, 0, 100000, kMunicipalitySide, api::MONTH,
-       cat::SUM, cat::CARE_FORM_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "",
+      {"verwijzingen_rechter", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide, types::GRANULARITY_MONTH,
+       cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "",
        "", "court"},
-      {"plaatsingsverzoeken_zonder_plek", cat::MUNICIPAL, cat::COUNT, 0, 100000, kMunicipalitySide,
-       api::MONTH, cat::SUM, cat::CARE_FORM_REQUIRED, "jeugdzorg_placement_requests_unplaced",
+      {"plaatsingsverzoeken_zonder_plek", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide,
+       types::GRANULARITY_MONTH, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_placement_requests_unplaced",
        "jeugdzorg_region_placement_requests_unplaced"},
   };
 }
@@ -259,9 +259,9 @@ TEST_P(ShippedIndicatorTest, MatchesTheAgreedDefinition) {
   ASSERT_TRUE(indicator->has_max());
   EXPECT_EQ(indicator->min(), want.min);
   EXPECT_EQ(indicator->max(), want.max);
-  std::vector<api::ReporterKind> kinds;
+  std::vector<types::ReporterKind> kinds;
   for (int kind : indicator->reporter_kinds())
-    kinds.push_back(static_cast<api::ReporterKind>(kind));
+    kinds.push_back(static_cast<types::ReporterKind>(kind));
   EXPECT_THAT(kinds, ElementsAreArray(want.reporter_kinds));
   EXPECT_EQ(indicator->cadence(), want.cadence);
   EXPECT_EQ(indicator->aggregation(), want.aggregation);
@@ -311,8 +311,8 @@ TEST(CatalogueLoadFileTest, YamlErrorNamesFileLineAndColumn) {
 }
 
 TEST(CatalogueMetricScaleTest, WeeksAreExposedInSeconds) {
-  EXPECT_EQ(Catalogue::MetricScale(cat::WEEKS), 604800.0);
-  for (cat::Unit unit : {cat::COUNT, cat::BOOLEAN, cat::RATIO, cat::FTE, cat::EUROS}) {
+  EXPECT_EQ(Catalogue::MetricScale(cat::UNIT_WEEKS), 604800.0);
+  for (cat::Unit unit : {cat::UNIT_COUNT, cat::UNIT_BOOLEAN, cat::UNIT_RATIO, cat::UNIT_FTE, cat::UNIT_EUROS}) {
     EXPECT_EQ(Catalogue::MetricScale(unit), 1.0) << cat::Unit_Name(unit);
   }
 }
@@ -344,7 +344,7 @@ Fields ValidIndicator(const std::string& code) {
       {"dataset", "CAPACITY"},
       {"cadence", "WEEK"},
       {"aggregation", "SUM"},
-      {"care_form_use", "CARE_FORM_REQUIRED"},
+      {"care_form_use", "REQUIRED"},
       {"metric", Metric("jeugdzorg_" + code, "jeugdzorg_region_" + code)},
   };
 }

@@ -10,6 +10,7 @@ namespace vroeg {
 namespace {
 
 namespace api = ::vroeg::api::v1;
+namespace types = ::vroeg::type::v1;
 
 using Observations = google::protobuf::RepeatedPtrField<api::Observation>;
 
@@ -20,7 +21,7 @@ api::Observation Obs(const std::string& indicator, double value) {
   observation.set_municipality("GM0034");
   observation.mutable_period()->set_start("2026-10-01");
   observation.mutable_period()->set_end("2026-10-31");
-  observation.mutable_period()->set_granularity(api::MONTH);
+  observation.mutable_period()->set_granularity(types::GRANULARITY_MONTH);
   observation.set_value(value);
   observation.set_source_row(2);
   observation.set_source_column("value");

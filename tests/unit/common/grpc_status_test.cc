@@ -18,6 +18,7 @@ using vroeg::testing::IsOk;
 using vroeg::testing::StatusIs;
 
 namespace api = ::vroeg::api::v1;
+namespace types = ::vroeg::type::v1;
 
 // Compares by content; protobuf messages have no operator==.
 MATCHER_P(EqualsProto, expected, "equals " + expected.ShortDebugString()) {

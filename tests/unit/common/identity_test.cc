@@ -12,12 +12,13 @@ namespace vroeg {
 
 // Lets gMock print identities in failure messages.
 void PrintTo(const ReporterId& id, std::ostream* os) {
-  *os << "{" << api::v1::ReporterKind_Name(id.kind) << ", \"" << id.id << "\"}";
+  *os << "{" << type::v1::ReporterKind_Name(id.kind) << ", \"" << id.id << "\"}";
 }
 
 namespace {
 
 namespace api = ::vroeg::api::v1;
+namespace types = ::vroeg::type::v1;
 
 using vroeg::testing::IsOk;
 using vroeg::testing::IsOkAndHolds;
@@ -28,7 +29,7 @@ constexpr char kAcceptedKinds[] =
 
 struct UrnCase {
   const char* urn;
-  api::ReporterKind kind;
+  types::ReporterKind kind;
   const char* id;
 };
 
@@ -44,15 +45,15 @@ TEST_P(ParseReporterUrnTest, ParsesAndNormalises) {
 INSTANTIATE_TEST_SUITE_P(
     EveryKind, ParseReporterUrnTest,
     ::testing::Values(
-        UrnCase{"urn:vroeg:provider:12345678", api::PROVIDER, "12345678"},
-        UrnCase{"urn:vroeg:provider:00000001", api::PROVIDER, "00000001"},
-        UrnCase{"urn:vroeg:certified_institution:87654321", api::CERTIFIED_INSTITUTION, "87654321"},
-        UrnCase{"urn:vroeg:municipality:GM0171", api::MUNICIPALITY, "GM0171"},
-        UrnCase{"urn:vroeg:municipality:0171", api::MUNICIPALITY, "GM0171"},
-        UrnCase{"urn:vroeg:municipality:gm0171", api::MUNICIPALITY, "GM0171"},
-        UrnCase{"urn:vroeg:region:flevoland", api::REGION, "flevoland"},
-        UrnCase{"urn:vroeg:region:noord-holland_noord", api::REGION, "noord-holland_noord"},
-        UrnCase{"urn:vroeg:supervisor:nza", api::SUPERVISOR, "nza"}));
+        UrnCase{"urn:vroeg:provider:12345678", types::REPORTER_KIND_PROVIDER, "12345678"},
+        UrnCase{"urn:vroeg:provider:00000001", types::REPORTER_KIND_PROVIDER, "00000001"},
+        UrnCase{"urn:vroeg:certified_institution:87654321", types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"},
+        UrnCase{"urn:vroeg:municipality:GM0171", types::REPORTER_KIND_MUNICIPALITY, "GM0171"},
+        UrnCase{"urn:vroeg:municipality:0171", types::REPORTER_KIND_MUNICIPALITY, "GM0171"},
+        UrnCase{"urn:vroeg:municipality:gm0171", types::REPORTER_KIND_MUNICIPALITY, "GM0171"},
+        UrnCase{"urn:vroeg:region:flevoland", types::REPORTER_KIND_REGION, "flevoland"},
+        UrnCase{"urn:vroeg:region:noord-holland_noord", types::REPORTER_KIND_REGION, "noord-holland_noord"},
+        UrnCase{"urn:vroeg:supervisor:nza", types::REPORTER_KIND_SUPERVISOR, "nza"}));
 
 struct RefusedUrn {
   const char* urn;
@@ -122,7 +123,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ParseReporterUrnTest, NameLengthLimitIs64) {
   const std::string longest(64, 'a');
   EXPECT_THAT(ParseReporterUrn("urn:vroeg:region:" + longest),
-              IsOkAndHolds(ReporterId{api::REGION, longest}));
+              IsOkAndHolds(ReporterId{types::REPORTER_KIND_REGION, longest}));
   const std::string too_long(65, 'a');
   EXPECT_THAT(ParseReporterUrn("urn:vroeg:region:" + too_long),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -132,34 +133,34 @@ TEST(ParseReporterUrnTest, NameLengthLimitIs64) {
 
 TEST(ReporterIdTest, UrnRoundTrips) {
   for (const ReporterId& id :
-       {ReporterId{api::PROVIDER, "12345678"}, ReporterId{api::CERTIFIED_INSTITUTION, "87654321"},
-        ReporterId{api::MUNICIPALITY, "GM0034"}, ReporterId{api::REGION, "flevoland"},
-        ReporterId{api::SUPERVISOR, "nza"}}) {
+       {ReporterId{types::REPORTER_KIND_PROVIDER, "12345678"}, ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"},
+        ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0034"}, ReporterId{types::REPORTER_KIND_REGION, "flevoland"},
+        ReporterId{types::REPORTER_KIND_SUPERVISOR, "nza"}}) {
     EXPECT_THAT(ParseReporterUrn(id.Urn()), IsOkAndHolds(id)) << id.Urn();
   }
 }
 
 TEST(ReporterIdTest, UrnSpellsKindAndId) {
-  EXPECT_EQ((ReporterId{api::PROVIDER, "12345678"}.Urn()), "urn:vroeg:provider:12345678");
-  EXPECT_EQ((ReporterId{api::CERTIFIED_INSTITUTION, "87654321"}.Urn()),
+  EXPECT_EQ((ReporterId{types::REPORTER_KIND_PROVIDER, "12345678"}.Urn()), "urn:vroeg:provider:12345678");
+  EXPECT_EQ((ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"}.Urn()),
             "urn:vroeg:certified_institution:87654321");
-  EXPECT_EQ((ReporterId{api::MUNICIPALITY, "GM0034"}.Urn()), "urn:vroeg:municipality:GM0034");
+  EXPECT_EQ((ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0034"}.Urn()), "urn:vroeg:municipality:GM0034");
 }
 
 TEST(ReporterIdTest, OrdersByKindThenId) {
-  EXPECT_LT((ReporterId{api::PROVIDER, "99999999"}), (ReporterId{api::MUNICIPALITY, "GM0001"}));
-  EXPECT_LT((ReporterId{api::PROVIDER, "11111111"}), (ReporterId{api::PROVIDER, "22222222"}));
-  EXPECT_NE((ReporterId{api::PROVIDER, "11111111"}),
-            (ReporterId{api::CERTIFIED_INSTITUTION, "11111111"}));
+  EXPECT_LT((ReporterId{types::REPORTER_KIND_PROVIDER, "99999999"}), (ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0001"}));
+  EXPECT_LT((ReporterId{types::REPORTER_KIND_PROVIDER, "11111111"}), (ReporterId{types::REPORTER_KIND_PROVIDER, "22222222"}));
+  EXPECT_NE((ReporterId{types::REPORTER_KIND_PROVIDER, "11111111"}),
+            (ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "11111111"}));
 }
 
 TEST(KindTest, NamesRoundTrip) {
-  for (api::ReporterKind kind : {api::PROVIDER, api::CERTIFIED_INSTITUTION, api::MUNICIPALITY,
-                                 api::REGION, api::SUPERVISOR}) {
+  for (types::ReporterKind kind : {types::REPORTER_KIND_PROVIDER, types::REPORTER_KIND_CERTIFIED_INSTITUTION, types::REPORTER_KIND_MUNICIPALITY,
+                                 types::REPORTER_KIND_REGION, types::REPORTER_KIND_SUPERVISOR}) {
     EXPECT_THAT(ParseKind(KindName(kind)), IsOkAndHolds(kind)) << KindName(kind);
   }
-  EXPECT_EQ(KindName(api::CERTIFIED_INSTITUTION), "certified_institution");
-  EXPECT_EQ(KindName(api::REPORTER_KIND_UNSPECIFIED), "unspecified");
+  EXPECT_EQ(KindName(types::REPORTER_KIND_CERTIFIED_INSTITUTION), "certified_institution");
+  EXPECT_EQ(KindName(types::REPORTER_KIND_UNSPECIFIED), "unspecified");
 }
 
 TEST(KindTest, UnknownKindListsTheAcceptedOnes) {
@@ -170,15 +171,15 @@ TEST(KindTest, UnknownKindListsTheAcceptedOnes) {
 }
 
 TEST(NormaliseReporterIdTest, UnspecifiedKindIsRefused) {
-  EXPECT_THAT(NormaliseReporterId(api::REPORTER_KIND_UNSPECIFIED, "12345678"),
+  EXPECT_THAT(NormaliseReporterId(types::REPORTER_KIND_UNSPECIFIED, "12345678"),
               StatusIs(absl::StatusCode::kInvalidArgument, "reporter kind is unspecified"));
 }
 
 TEST(NormaliseReporterIdTest, ReturnsTheNormalForm) {
-  EXPECT_THAT(NormaliseReporterId(api::MUNICIPALITY, "0363"), IsOkAndHolds(std::string("GM0363")));
-  EXPECT_THAT(NormaliseReporterId(api::PROVIDER, "12345678"),
+  EXPECT_THAT(NormaliseReporterId(types::REPORTER_KIND_MUNICIPALITY, "0363"), IsOkAndHolds(std::string("GM0363")));
+  EXPECT_THAT(NormaliseReporterId(types::REPORTER_KIND_PROVIDER, "12345678"),
               IsOkAndHolds(std::string("12345678")));
-  EXPECT_THAT(NormaliseReporterId(api::REGION, "flevoland"),
+  EXPECT_THAT(NormaliseReporterId(types::REPORTER_KIND_REGION, "flevoland"),
               IsOkAndHolds(std::string("flevoland")));
 }
 

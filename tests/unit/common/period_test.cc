@@ -15,6 +15,7 @@ namespace vroeg {
 namespace {
 
 namespace api = ::vroeg::api::v1;
+namespace types = ::vroeg::type::v1;
 
 using vroeg::testing::IsOkAndHolds;
 using vroeg::testing::StatusIs;
@@ -70,7 +71,7 @@ TEST(FormatIsoDateTest, RoundTripsThroughParse) {
 struct GranularityCase {
   const char* start;
   const char* end;
-  api::Granularity expected;
+  types::Granularity expected;
 };
 
 void PrintTo(const GranularityCase& c, std::ostream* os) { *os << c.start << ".." << c.end; }
@@ -90,21 +91,21 @@ TEST_P(GranularityOfTest, RecognisesNaturalPeriods) {
 
 INSTANTIATE_TEST_SUITE_P(
     Natural, GranularityOfTest,
-    ::testing::Values(GranularityCase{"2026-11-23", "2026-11-23", api::DAY},
-                      GranularityCase{"2024-02-29", "2024-02-29", api::DAY},
+    ::testing::Values(GranularityCase{"2026-11-23", "2026-11-23", types::GRANULARITY_DAY},
+                      GranularityCase{"2024-02-29", "2024-02-29", types::GRANULARITY_DAY},
                       // 2026-11-16 and 2025-12-29 are Mondays.
-                      GranularityCase{"2026-11-16", "2026-11-22", api::WEEK},
-                      GranularityCase{"2025-12-29", "2026-01-04", api::WEEK},
-                      GranularityCase{"2026-01-01", "2026-01-31", api::MONTH},
-                      GranularityCase{"2026-02-01", "2026-02-28", api::MONTH},
-                      GranularityCase{"2024-02-01", "2024-02-29", api::MONTH},
-                      GranularityCase{"2026-04-01", "2026-04-30", api::MONTH},
-                      GranularityCase{"2026-01-01", "2026-03-31", api::QUARTER},
-                      GranularityCase{"2026-04-01", "2026-06-30", api::QUARTER},
-                      GranularityCase{"2026-07-01", "2026-09-30", api::QUARTER},
-                      GranularityCase{"2026-10-01", "2026-12-31", api::QUARTER},
-                      GranularityCase{"2025-01-01", "2025-12-31", api::YEAR},
-                      GranularityCase{"2024-01-01", "2024-12-31", api::YEAR}));
+                      GranularityCase{"2026-11-16", "2026-11-22", types::GRANULARITY_WEEK},
+                      GranularityCase{"2025-12-29", "2026-01-04", types::GRANULARITY_WEEK},
+                      GranularityCase{"2026-01-01", "2026-01-31", types::GRANULARITY_MONTH},
+                      GranularityCase{"2026-02-01", "2026-02-28", types::GRANULARITY_MONTH},
+                      GranularityCase{"2024-02-01", "2024-02-29", types::GRANULARITY_MONTH},
+                      GranularityCase{"2026-04-01", "2026-04-30", types::GRANULARITY_MONTH},
+                      GranularityCase{"2026-01-01", "2026-03-31", types::GRANULARITY_QUARTER},
+                      GranularityCase{"2026-04-01", "2026-06-30", types::GRANULARITY_QUARTER},
+                      GranularityCase{"2026-07-01", "2026-09-30", types::GRANULARITY_QUARTER},
+                      GranularityCase{"2026-10-01", "2026-12-31", types::GRANULARITY_QUARTER},
+                      GranularityCase{"2025-01-01", "2025-12-31", types::GRANULARITY_YEAR},
+                      GranularityCase{"2024-01-01", "2024-12-31", types::GRANULARITY_YEAR}));
 
 class GranularityOfRefusesTest : public ::testing::TestWithParam<GranularityCase> {};
 
@@ -142,12 +143,12 @@ INSTANTIATE_TEST_SUITE_P(
         GranularityCase{"2026-02-01", "2026-01-31", {}}));
 
 TEST(GranularityNameTest, LowerCaseNames) {
-  EXPECT_EQ(GranularityName(api::DAY), "day");
-  EXPECT_EQ(GranularityName(api::WEEK), "week");
-  EXPECT_EQ(GranularityName(api::MONTH), "month");
-  EXPECT_EQ(GranularityName(api::QUARTER), "quarter");
-  EXPECT_EQ(GranularityName(api::YEAR), "year");
-  EXPECT_EQ(GranularityName(api::GRANULARITY_UNSPECIFIED), "unspecified");
+  EXPECT_EQ(GranularityName(types::GRANULARITY_DAY), "day");
+  EXPECT_EQ(GranularityName(types::GRANULARITY_WEEK), "week");
+  EXPECT_EQ(GranularityName(types::GRANULARITY_MONTH), "month");
+  EXPECT_EQ(GranularityName(types::GRANULARITY_QUARTER), "quarter");
+  EXPECT_EQ(GranularityName(types::GRANULARITY_YEAR), "year");
+  EXPECT_EQ(GranularityName(types::GRANULARITY_UNSPECIFIED), "unspecified");
 }
 
 class DutchDateTest : public ::testing::Test {

@@ -24,6 +24,7 @@ void PrintTo(const ReporterId& id, std::ostream* os) { *os << id.Urn(); }
 namespace {
 
 namespace api = ::vroeg::api::v1;
+namespace types = ::vroeg::type::v1;
 
 using ::testing::StartsWith;
 using vroeg::testing::IsOkAndHolds;
@@ -98,20 +99,20 @@ constexpr absl::StatusCode kUnauthenticated = absl::StatusCode::kUnauthenticated
 TEST(ReporterFromCertificatePemTest, OneVroegUrnIsTheReporter) {
   EXPECT_THAT(
       ReporterFromCertificatePem(SelfSignedPem("agent", {Uri("urn:vroeg:provider:12345678")})),
-      IsOkAndHolds(ReporterId{api::PROVIDER, "12345678"}));
+      IsOkAndHolds(ReporterId{types::REPORTER_KIND_PROVIDER, "12345678"}));
 }
 
 TEST(ReporterFromCertificatePemTest, OtherSansAreIgnored) {
   EXPECT_THAT(ReporterFromCertificatePem(
                   SelfSignedPem("agent", {Dns("agent.example.nl"), Uri("https://example.nl/agent"),
                                           Uri("urn:vroeg:certified_institution:87654321")})),
-              IsOkAndHolds(ReporterId{api::CERTIFIED_INSTITUTION, "87654321"}));
+              IsOkAndHolds(ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"}));
 }
 
 TEST(ReporterFromCertificatePemTest, MunicipalityCodeIsNormalised) {
   EXPECT_THAT(
       ReporterFromCertificatePem(SelfSignedPem("almere", {Uri("urn:vroeg:municipality:0034")})),
-      IsOkAndHolds(ReporterId{api::MUNICIPALITY, "GM0034"}));
+      IsOkAndHolds(ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0034"}));
 }
 
 TEST(ReporterFromCertificatePemTest, NoSubjectAltNameAtAll) {

@@ -22,6 +22,7 @@ using ::testing::NotNull;
 using ::testing::SizeIs;
 
 namespace api = ::vroeg::api::v1;
+namespace types = ::vroeg::type::v1;
 
 using Observations = google::protobuf::RepeatedPtrField<api::Observation>;
 
@@ -44,7 +45,7 @@ config::v1::RegionMember Member(const std::string& code, const std::string& vali
 ValidationContext ProviderContext(std::shared_ptr<const Catalogue> catalogue) {
   ValidationContext context;
   context.catalogue = std::move(catalogue);
-  context.reporter = ReporterId{api::PROVIDER, "12345678"};
+  context.reporter = ReporterId{types::REPORTER_KIND_PROVIDER, "12345678"};
   context.today = absl::CivilDay(2026, 11, 23);
   context.region = "flevoland";
   context.municipalities = {Member("GM0034"), Member("GM0303", "", "2020-01-01")};
@@ -244,11 +245,11 @@ std::vector<RuleCase> RuleCases() {
        "period 2026-11-15 to 2026-11-21 is not a whole day, ISO week (Monday to Sunday), month, "
        "quarter or year"},
       {"GranularityMismatch",
-       with(waiting, [](api::Observation& o) { o.mutable_period()->set_granularity(api::WEEK); }),
+       with(waiting, [](api::Observation& o) { o.mutable_period()->set_granularity(types::GRANULARITY_WEEK); }),
        Blames::kGranularity, "2026-10-31", "period is a month but granularity says week"},
       {"GranularityMismatchQuarter",
        with(Obs("fte_bezet", "", 40, "2026-04-01", "2026-06-30"),
-            [](api::Observation& o) { o.mutable_period()->set_granularity(api::YEAR); }),
+            [](api::Observation& o) { o.mutable_period()->set_granularity(types::GRANULARITY_YEAR); }),
        Blames::kGranularity, "2026-06-30", "period is a quarter but granularity says year"},
       {"MalformedMunicipality",
        with(waiting, [](api::Observation& o) { o.set_municipality("GM12"); }),
@@ -329,7 +330,7 @@ TEST_F(ValidationTest, SourceRowWithoutColumnBlamesTheValueColumn) {
 // Reporter kinds.
 
 TEST_F(ValidationTest, MunicipalityMayNotReportProviderIndicators) {
-  context_.reporter = ReporterId{api::MUNICIPALITY, "GM0034"};
+  context_.reporter = ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0034"};
   Observations batch =
       Batch({Obs("verwijzingen_huisarts", "", 5), Obs("wachtenden", "verblijf", 3),
              FromRow(Obs("plaatsen_bezet", "verblijf", 3, "2026-11-16", "2026-11-22"), 9,
@@ -342,7 +343,7 @@ TEST_F(ValidationTest, MunicipalityMayNotReportProviderIndicators) {
 }
 
 TEST_F(ValidationTest, CertifiedInstitutionReportsLikeAProvider) {
-  context_.reporter = ReporterId{api::CERTIFIED_INSTITUTION, "87654321"};
+  context_.reporter = ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"};
   Observations batch = Batch({Obs("wachtenden", "jeugdbescherming", 40)});
   EXPECT_THAT(Validate(&batch), IsEmpty());
 }
@@ -381,7 +382,7 @@ struct GranularityCase {
   const char* name;
   const char* start;
   const char* end;
-  api::Granularity expected;
+  types::Granularity expected;
 };
 
 void PrintTo(const GranularityCase& c, std::ostream* os) { *os << c.name; }
@@ -409,13 +410,13 @@ TEST_P(GranularityFillTest, MatchingStatedGranularityIsAccepted) {
 
 INSTANTIATE_TEST_SUITE_P(Granularities, GranularityFillTest,
                          ::testing::ValuesIn(std::vector<GranularityCase>{
-                             {"Day", "2026-03-04", "2026-03-04", api::DAY},
-                             {"IsoWeek", "2026-11-16", "2026-11-22", api::WEEK},
-                             {"IsoWeekAcrossNewYear", "2025-12-29", "2026-01-04", api::WEEK},
-                             {"Month", "2026-02-01", "2026-02-28", api::MONTH},
-                             {"LeapFebruary", "2024-02-01", "2024-02-29", api::MONTH},
-                             {"Quarter", "2026-07-01", "2026-09-30", api::QUARTER},
-                             {"Year", "2025-01-01", "2025-12-31", api::YEAR},
+                             {"Day", "2026-03-04", "2026-03-04", types::GRANULARITY_DAY},
+                             {"IsoWeek", "2026-11-16", "2026-11-22", types::GRANULARITY_WEEK},
+                             {"IsoWeekAcrossNewYear", "2025-12-29", "2026-01-04", types::GRANULARITY_WEEK},
+                             {"Month", "2026-02-01", "2026-02-28", types::GRANULARITY_MONTH},
+                             {"LeapFebruary", "2024-02-01", "2024-02-29", types::GRANULARITY_MONTH},
+                             {"Quarter", "2026-07-01", "2026-09-30", types::GRANULARITY_QUARTER},
+                             {"Year", "2025-01-01", "2025-12-31", types::GRANULARITY_YEAR},
                          }),
                          [](const ::testing::TestParamInfo<GranularityCase>& param_info) {
                            return std::string(param_info.param.name);
@@ -634,7 +635,7 @@ TEST_F(ValidationTest, ValidMixedBatchHasNoProblems) {
   api::Observation dronten_2019 = Obs("wachtenden", "verblijf", 4, "2019-12-01", "2019-12-31");
   dronten_2019.set_municipality("GM0303");
   api::Observation stated_week = Obs("clientenstop", "crisishulp", 1, "2026-11-16", "2026-11-22");
-  stated_week.mutable_period()->set_granularity(api::WEEK);
+  stated_week.mutable_period()->set_granularity(types::GRANULARITY_WEEK);
   Observations batch = Batch({
       Obs("wachtenden", "verblijf", 12),
       Obs("wachtenden", "kortdurend_verblijf", 0),
@@ -657,11 +658,11 @@ TEST_F(ValidationTest, ValidMixedBatchHasNoProblems) {
       Obs("wachtenden", "multidisciplinair_ggz_complex", 3, "2026-11-20", "2026-11-20"),
   });
   EXPECT_THAT(Validate(&batch), IsEmpty());
-  EXPECT_EQ(batch[0].period().granularity(), api::MONTH);
-  EXPECT_EQ(batch[6].period().granularity(), api::WEEK);
-  EXPECT_EQ(batch[12].period().granularity(), api::QUARTER);
-  EXPECT_EQ(batch[17].period().granularity(), api::YEAR);
-  EXPECT_EQ(batch[18].period().granularity(), api::DAY);
+  EXPECT_EQ(batch[0].period().granularity(), types::GRANULARITY_MONTH);
+  EXPECT_EQ(batch[6].period().granularity(), types::GRANULARITY_WEEK);
+  EXPECT_EQ(batch[12].period().granularity(), types::GRANULARITY_QUARTER);
+  EXPECT_EQ(batch[17].period().granularity(), types::GRANULARITY_YEAR);
+  EXPECT_EQ(batch[18].period().granularity(), types::GRANULARITY_DAY);
 }
 
 TEST_F(ValidationTest, EmptyBatchHasNoProblems) {

@@ -31,6 +31,7 @@ using vroeg::testing::ScopedTempDir;
 using vroeg::testing::StatusIs;
 
 namespace api = ::vroeg::api::v1;
+namespace types = ::vroeg::type::v1;
 namespace cat = ::vroeg::catalogue::v1;
 namespace config = ::vroeg::config::v1;
 
@@ -82,9 +83,9 @@ cadence: MONTH
                                  "indicator.yaml", &indicator),
               IsOk());
   EXPECT_EQ(indicator.code(), "wachtenden");
-  EXPECT_EQ(indicator.unit(), cat::COUNT);
-  EXPECT_THAT(indicator.reporter_kinds(), ElementsAre(api::PROVIDER, api::CERTIFIED_INSTITUTION));
-  EXPECT_EQ(indicator.cadence(), api::MONTH);
+  EXPECT_EQ(indicator.unit(), cat::UNIT_COUNT);
+  EXPECT_THAT(indicator.reporter_kinds(), ElementsAre(types::REPORTER_KIND_PROVIDER, types::REPORTER_KIND_CERTIFIED_INSTITUTION));
+  EXPECT_EQ(indicator.cadence(), types::GRANULARITY_MONTH);
 
   cat::ProductCategory category;
   ASSERT_THAT(

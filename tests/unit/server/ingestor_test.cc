@@ -92,7 +92,7 @@ class IngestorTest : public ::testing::Test {
   LatestState state_;
   prometheus::Registry registry_;
   std::unique_ptr<Ingestor> ingestor_;
-  ReporterId provider_{api::v1::PROVIDER, "12345678"};
+  ReporterId provider_{type::v1::REPORTER_KIND_PROVIDER, "12345678"};
 };
 
 TEST_F(IngestorTest, AcceptedSubmissionIsStoredCountedLoggedAndVisible) {
@@ -120,7 +120,7 @@ TEST_F(IngestorTest, EmptyReporterMeansTheCaller) {
                                 "2026-09-13");
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history->size(), 1u);
-  EXPECT_EQ((*history)[0].granularity, api::v1::WEEK);
+  EXPECT_EQ((*history)[0].granularity, type::v1::GRANULARITY_WEEK);
 }
 
 TEST_F(IngestorTest, RetryIsADuplicateAndChangesNothing) {
@@ -179,7 +179,7 @@ TEST_F(IngestorTest, SubmissionForAnotherReporterIsPermissionDenied) {
 TEST_F(IngestorTest, SupervisorMayNotSubmit) {
   api::v1::SubmitRequest request = Request("s-1");
   request.clear_reporter();
-  auto response = ingestor_->Submit({api::v1::SUPERVISOR, "nza"}, request);
+  auto response = ingestor_->Submit({type::v1::REPORTER_KIND_SUPERVISOR, "nza"}, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(response.status().message(),
             "urn:vroeg:supervisor:nza is a supervisor identity, which may read but not submit");

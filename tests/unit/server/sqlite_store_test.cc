@@ -79,7 +79,7 @@ SubmissionRecord Submission(const std::string& id,
     observation.series.care_form = "jeugdhulp_verblijf";
     observation.period_start = "2026-01-01";
     observation.period_end = "2026-01-31";
-    observation.granularity = api::v1::MONTH;
+    observation.granularity = type::v1::GRANULARITY_MONTH;
     observation.value = value;
   }
   return submission;

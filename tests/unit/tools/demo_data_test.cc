@@ -375,9 +375,9 @@ TEST_F(DemoDataTest, EveryValueFitsTheCatalogue) {
       EXPECT_EQ(o.value, std::floor(o.value)) << where;
       EXPECT_THAT(o.value_text, ::testing::MatchesRegex("[0-9]+")) << where;
     }
-    if (rule->second.care_form_use == "CARE_FORM_REQUIRED") {
+    if (rule->second.care_form_use == "REQUIRED") {
       EXPECT_TRUE(care_forms.count(o.care_form)) << where;
-    } else if (rule->second.care_form_use == "CARE_FORM_FORBIDDEN") {
+    } else if (rule->second.care_form_use == "FORBIDDEN") {
       EXPECT_EQ(o.care_form, "") << where;
       EXPECT_EQ(o.municipality, "") << where;
     } else if (!o.care_form.empty()) {
