@@ -89,6 +89,10 @@ class ObservationStore {
   virtual absl::StatusOr<StoreCounts> Counts() = 0;
 };
 
+// The ALREADY_EXISTS every implementation returns when `submission` reuses a submission id
+// that its reporter first used at `first_used` for other content.
+absl::Status SubmissionIdReusedError(const SubmissionRecord& submission, absl::Time first_used);
+
 }  // namespace vroeg
 
 #endif  // VROEG_SERVER_STORAGE_OBSERVATION_STORE_H_

@@ -133,10 +133,6 @@ absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
 
 absl::Time TruncateToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
 
-std::string FormatUtc(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
 // Resets a reused statement and drops its bindings when a use ends, whatever the outcome, so
 // that no statement keeps a read transaction open or points at a caller's strings.
 class StatementUse {
@@ -415,10 +411,7 @@ absl::StatusOr<CommitResult> SqliteStore::CommitInTransaction(const SubmissionRe
     if (rc == SQLITE_ROW) {
       const absl::Time first = FromMicros(sqlite3_column_int64(find.get(), 1));
       if (ColumnView(find.get(), 0) != submission.digest) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("submission id '", submission.submission_id, "' was already used by ",
-                         submission.reporter, " at ", FormatUtc(first),
-                         " for different content; send new data under a new submission id"));
+        return SubmissionIdReusedError(submission, first);
       }
       CommitResult duplicate;
       duplicate.duplicate = true;

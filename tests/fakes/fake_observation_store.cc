@@ -96,11 +96,7 @@ absl::StatusOr<CommitResult> FakeObservationStore::Commit(const SubmissionRecord
   if (!inserted) {
     const Submission& first = it->second;
     if (first.digest != submission.digest) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "submission id '", submission.submission_id, "' was already used by ",
-          submission.reporter, " at ",
-          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", first.received_at, absl::UTCTimeZone()),
-          " for different content; send new data under a new submission id"));
+      return SubmissionIdReusedError(submission, first.received_at);
     }
     result.duplicate = true;
     result.committed_at = first.received_at;
