@@ -1,13 +1,11 @@
 #include "server/storage/sqlite_store.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "tests/contract/observation_store_contract.h"
+#include "tests/support/temp_dir.h"
 
 namespace vroeg {
 namespace {
@@ -15,31 +13,21 @@ namespace {
 // A database file in a fresh temporary directory, removed with the factory.
 class SqliteStoreFactory : public StoreFactory {
  public:
-  SqliteStoreFactory() {
-    std::string pattern = testing::TempDir() + "vroeg-sqlite-contract-XXXXXX";
-    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
-  }
-  ~SqliteStoreFactory() override {
-    std::error_code ignored;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
-  }
-
   absl::StatusOr<std::unique_ptr<ObservationStore>> Create() override { return Open(); }
   absl::StatusOr<std::unique_ptr<ObservationStore>> Reopen() override { return Open(); }
 
  private:
   absl::StatusOr<std::unique_ptr<ObservationStore>> Open() {
-    if (dir_.empty()) return absl::InternalError("cannot create a temporary directory");
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_ + "/vroeg.db");
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_.Sub("vroeg.db"));
     if (!store.ok()) return store.status();
     return std::unique_ptr<ObservationStore>(std::move(*store));
   }
 
-  std::string dir_;
+  testing::TempDir dir_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, ObservationStoreContractTest,
-                         testing::Values(ObservationStoreContractParam{
+                         ::testing::Values(ObservationStoreContractParam{
                              "sqlite", [] { return std::make_unique<SqliteStoreFactory>(); }}),
                          ObservationStoreContractParamName);
 

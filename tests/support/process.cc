@@ -6,30 +6,18 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "gtest/gtest.h"
 
 extern char** environ;
 
 namespace vroeg::testing {
 namespace {
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& in_path,
                             const std::string& out_path, const std::string& err_path,
@@ -85,14 +73,14 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   if (!status) {
     kill(*pid, SIGKILL);
     waitpid(*pid, nullptr, 0);
-    return absl::DeadlineExceededError(
-        absl::StrCat(absl::StrJoin(argv, " "), " did not finish within ",
-                     absl::FormatDuration(timeout), "; stderr: ", ReadAll(dir.Sub("stderr"))));
+    return absl::DeadlineExceededError(absl::StrCat(
+        absl::StrJoin(argv, " "), " did not finish within ", absl::FormatDuration(timeout),
+        "; stderr: ", ReadWholeFile(dir.Sub("stderr"))));
   }
   CommandResult result;
   result.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-  result.out = ReadAll(dir.Sub("stdout"));
-  result.err = ReadAll(dir.Sub("stderr"));
+  result.out = ReadWholeFile(dir.Sub("stdout"));
+  result.err = ReadWholeFile(dir.Sub("stderr"));
   return result;
 }
 
@@ -111,8 +99,8 @@ BackgroundProcess::~BackgroundProcess() {
   }
 }
 
-std::string BackgroundProcess::Log() const { return ReadAll(log_path_); }
-std::string BackgroundProcess::Output() const { return ReadAll(log_path_ + ".out"); }
+std::string BackgroundProcess::Log() const { return ReadWholeFile(log_path_); }
+std::string BackgroundProcess::Output() const { return ReadWholeFile(log_path_ + ".out"); }
 
 absl::StatusOr<std::string> BackgroundProcess::WaitForLogLine(const std::string& needle,
                                                               absl::Duration timeout) {
@@ -129,7 +117,7 @@ absl::StatusOr<std::string> BackgroundProcess::WaitForLine(const std::string& pa
                                                            absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
-    for (absl::string_view line : absl::StrSplit(ReadAll(path), '\n')) {
+    for (absl::string_view line : absl::StrSplit(ReadWholeFile(path), '\n')) {
       if (line.find(needle) != absl::string_view::npos) return std::string(line);
     }
     int status = 0;
@@ -167,23 +155,6 @@ std::string LogValue(const std::string& line, const std::string& key) {
   pos += needle.size();
   size_t end = line.find(' ', pos);
   return line.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-}
-
-TempDir::TempDir() {
-  std::string pattern = absl::StrCat(::testing::TempDir(), "/vroeg-XXXXXX");
-  char* made = mkdtemp(pattern.data());
-  if (made == nullptr) std::abort();
-  path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
 }
 
 }  // namespace vroeg::testing

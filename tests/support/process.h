@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/support/temp_dir.h"
 
 namespace vroeg::testing {
 
@@ -58,20 +59,6 @@ class BackgroundProcess {
 
 // The value of `key=` in a logfmt line (unquoted values only), or empty.
 std::string LogValue(const std::string& line, const std::string& key);
-
-// A fresh directory under the test temp dir, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-void WriteFile(const std::string& path, const std::string& content);
 
 }  // namespace vroeg::testing
 

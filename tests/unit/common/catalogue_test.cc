@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/status_matchers.h"
-#include "tests/unit/common/scoped_temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/common/test_catalogue.h"
 
 namespace vroeg {
@@ -28,8 +28,8 @@ using ::testing::Pair;
 using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
 using vroeg::testing::IsOk;
-using vroeg::testing::ScopedTempDir;
 using vroeg::testing::StatusIs;
+using vroeg::testing::TempDir;
 
 namespace types = ::vroeg::type::v1;
 namespace cat = ::vroeg::catalogue::v1;
@@ -83,8 +83,8 @@ TEST_F(ShippedCatalogueTest, CareFormsHaveNamesAndRegionalYear) {
 TEST_F(ShippedCatalogueTest, EveryDatasetHasIndicators) {
   std::map<cat::Dataset, int> per_dataset;
   for (const auto& indicator : catalogue_->proto().indicators()) ++per_dataset[indicator.dataset()];
-  for (cat::Dataset dataset :
-       {cat::DATASET_AVAILABILITY, cat::DATASET_CAPACITY, cat::DATASET_STAFF, cat::DATASET_FINANCE, cat::DATASET_MUNICIPAL}) {
+  for (cat::Dataset dataset : {cat::DATASET_AVAILABILITY, cat::DATASET_CAPACITY, cat::DATASET_STAFF,
+                               cat::DATASET_FINANCE, cat::DATASET_MUNICIPAL}) {
     EXPECT_GT(per_dataset[dataset], 0) << cat::Dataset_Name(dataset);
   }
 }
@@ -169,78 +169,95 @@ struct ExpectedIndicator {
 // Names the case in test output instead of dumping its bytes.
 void PrintTo(const ExpectedIndicator& indicator, std::ostream* os) { *os << indicator.code; }
 
-const std::vector<types::ReporterKind> kProviderSide = {types::REPORTER_KIND_PROVIDER, types::REPORTER_KIND_CERTIFIED_INSTITUTION};
+const std::vector<types::ReporterKind> kProviderSide = {types::REPORTER_KIND_PROVIDER,
+                                                        types::REPORTER_KIND_CERTIFIED_INSTITUTION};
 const std::vector<types::ReporterKind> kMunicipalitySide = {types::REPORTER_KIND_MUNICIPALITY};
 
 std::vector<ExpectedIndicator> ExpectedIndicators() {
   return {
       // Availability.
-      {"wachtenden", cat::DATASET_AVAILABILITY, cat::UNIT_COUNT, 0, 100000, kProviderSide, types::GRANULARITY_MONTH, cat::AGGREGATION_SUM,
-       cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_waiting_youths", "jeugdzorg_region_waiting_youths"},
-      {"wachttijd_intake_weken", cat::DATASET_AVAILABILITY, cat::UNIT_WEEKS, 0, 520, kProviderSide, types::GRANULARITY_MONTH,
-       cat::AGGREGATION_WEIGHTED_MEAN, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_waiting_time_to_intake_seconds",
-       "jeugdzorg_region_waiting_time_to_intake_seconds", "wachtenden"},
-      {"wachttijd_behandeling_weken", cat::DATASET_AVAILABILITY, cat::UNIT_WEEKS, 0, 520, kProviderSide,
+      {"wachtenden", cat::DATASET_AVAILABILITY, cat::UNIT_COUNT, 0, 100000, kProviderSide,
+       types::GRANULARITY_MONTH, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED,
+       "jeugdzorg_waiting_youths", "jeugdzorg_region_waiting_youths"},
+      {"wachttijd_intake_weken", cat::DATASET_AVAILABILITY, cat::UNIT_WEEKS, 0, 520, kProviderSide,
        types::GRANULARITY_MONTH, cat::AGGREGATION_WEIGHTED_MEAN, cat::CARE_FORM_USE_REQUIRED,
-       "jeugdzorg_waiting_time_to_treatment_seconds",
+       "jeugdzorg_waiting_time_to_intake_seconds",
+       "jeugdzorg_region_waiting_time_to_intake_seconds", "wachtenden"},
+      {"wachttijd_behandeling_weken", cat::DATASET_AVAILABILITY, cat::UNIT_WEEKS, 0, 520,
+       kProviderSide, types::GRANULARITY_MONTH, cat::AGGREGATION_WEIGHTED_MEAN,
+       cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_waiting_time_to_treatment_seconds",
        "jeugdzorg_region_waiting_time_to_treatment_seconds", "wachtenden"},
-      {"clientenstop", cat::DATASET_AVAILABILITY, cat::UNIT_BOOLEAN, 0, 1, kProviderSide, types::GRANULARITY_WEEK,
-       cat::AGGREGATION_COUNT_TRUE, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_intake_stop",
-       "jeugdzorg_region_providers_with_intake_stop"},
+      {"clientenstop", cat::DATASET_AVAILABILITY, cat::UNIT_BOOLEAN, 0, 1, kProviderSide,
+       types::GRANULARITY_WEEK, cat::AGGREGATION_COUNT_TRUE, cat::CARE_FORM_USE_REQUIRED,
+       "jeugdzorg_intake_stop", "jeugdzorg_region_providers_with_intake_stop"},
       // Capacity.
-      {"plaatsen_gecontracteerd", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide, types::GRANULARITY_WEEK,
-       cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_places_contracted",
-       "jeugdzorg_region_places_contracted"},
-      {"plaatsen_operationeel", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide, types::GRANULARITY_WEEK,
-       cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_places_operational",
-       "jeugdzorg_region_places_operational"},
-      {"plaatsen_bezet", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide, types::GRANULARITY_WEEK, cat::AGGREGATION_SUM,
-       cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_places_occupied", "jeugdzorg_region_places_occupied", "",
+      {"plaatsen_gecontracteerd", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide,
+       types::GRANULARITY_WEEK, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED,
+       "jeugdzorg_places_contracted", "jeugdzorg_region_places_contracted"},
+      {"plaatsen_operationeel", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide,
+       types::GRANULARITY_WEEK, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED,
+       "jeugdzorg_places_operational", "jeugdzorg_region_places_operational"},
+      {"plaatsen_bezet", cat::DATASET_CAPACITY, cat::UNIT_COUNT, 0, 10000, kProviderSide,
+       types::GRANULARITY_WEEK, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED,
+       "jeugdzorg_places_occupied", "jeugdzorg_region_places_occupied", "",
        "plaatsen_operationeel"},
       // Staff.
-      {"fte_begroot", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM,
-       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_staff_budgeted_fte",
-       "jeugdzorg_region_staff_budgeted_fte"},
-      {"fte_bezet", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM,
-       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_staff_filled_fte", "jeugdzorg_region_staff_filled_fte"},
-      {"vacatures_fte", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM,
-       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_staff_vacancies_fte",
-       "jeugdzorg_region_staff_vacancies_fte"},
-      {"verzuim_ratio", cat::DATASET_STAFF, cat::UNIT_RATIO, 0, 1, kProviderSide, types::GRANULARITY_QUARTER,
-       cat::AGGREGATION_WEIGHTED_MEAN, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_staff_sick_leave_ratio",
-       "jeugdzorg_region_staff_sick_leave_ratio", "fte_bezet"},
+      {"fte_begroot", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_staff_budgeted_fte", "jeugdzorg_region_staff_budgeted_fte"},
+      {"fte_bezet", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_staff_filled_fte", "jeugdzorg_region_staff_filled_fte"},
+      {"vacatures_fte", cat::DATASET_STAFF, cat::UNIT_FTE, 0, 100000, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_staff_vacancies_fte", "jeugdzorg_region_staff_vacancies_fte"},
+      {"verzuim_ratio", cat::DATASET_STAFF, cat::UNIT_RATIO, 0, 1, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_WEIGHTED_MEAN, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_staff_sick_leave_ratio", "jeugdzorg_region_staff_sick_leave_ratio", "fte_bezet"},
       // Finance: organisation level, not aggregated.
-      {"omzet_totaal", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE,
-       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_revenue_total_euros", ""},
-      {"omzet_jeugdzorg", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE,
-       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_revenue_youth_care_euros", ""},
-      {"bedrijfsresultaat", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
-       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_operating_result_euros", ""},
-      {"liquide_middelen", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
-       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_cash_euros", ""},
-      {"vlottende_activa", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
-       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_current_assets_euros", ""},
-      {"kortlopende_schulden", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
-       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_current_liabilities_euros", ""},
-      {"eigen_vermogen", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide, types::GRANULARITY_QUARTER,
-       cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_equity_euros", ""},
-      {"totaal_activa", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide, types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE,
-       cat::CARE_FORM_USE_FORBIDDEN, "jeugdzorg_total_assets_euros", ""},
+      {"omzet_totaal", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_revenue_total_euros", ""},
+      {"omzet_jeugdzorg", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_revenue_youth_care_euros", ""},
+      {"bedrijfsresultaat", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_operating_result_euros", ""},
+      {"liquide_middelen", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_cash_euros", ""},
+      {"vlottende_activa", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_current_assets_euros", ""},
+      {"kortlopende_schulden", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_current_liabilities_euros", ""},
+      {"eigen_vermogen", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_equity_euros", ""},
+      {"totaal_activa", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_total_assets_euros", ""},
       // Municipality side: referrals share one metric, told apart by route.
-      {"verwijzingen_lokaal_team", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide,
-       types::GRANULARITY_MONTH, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals",
-       "jeugdzorg_region_referrals", "", "", "local_team"},
-      {"verwijzingen_huisarts", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide,
-       types::GRANULARITY_MONTH, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals",
-       "jeugdzorg_region_referrals", "", "", "medical"},
-      {"verwijzingen_gi", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide, types::GRANULARITY_MONTH,
-       cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "",
-       "", "certified_institution"},
-      {"verwijzingen_rechter", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide, types::GRANULARITY_MONTH,
-       cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "",
-       "", "court"},
-      {"plaatsingsverzoeken_zonder_plek", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide,
-       types::GRANULARITY_MONTH, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_placement_requests_unplaced",
+      {"verwijzingen_lokaal_team", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000,
+       kMunicipalitySide, types::GRANULARITY_MONTH, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "", "",
+       "local_team"},
+      {"verwijzingen_huisarts", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000,
+       kMunicipalitySide, types::GRANULARITY_MONTH, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "", "",
+       "medical"},
+      {"verwijzingen_gi", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000, kMunicipalitySide,
+       types::GRANULARITY_MONTH, cat::AGGREGATION_SUM, cat::CARE_FORM_USE_OPTIONAL,
+       "jeugdzorg_referrals", "jeugdzorg_region_referrals", "", "", "certified_institution"},
+      {"verwijzingen_rechter", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000,
+       kMunicipalitySide, types::GRANULARITY_MONTH, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_OPTIONAL, "jeugdzorg_referrals", "jeugdzorg_region_referrals", "", "",
+       "court"},
+      {"plaatsingsverzoeken_zonder_plek", cat::DATASET_MUNICIPAL, cat::UNIT_COUNT, 0, 100000,
+       kMunicipalitySide, types::GRANULARITY_MONTH, cat::AGGREGATION_SUM,
+       cat::CARE_FORM_USE_REQUIRED, "jeugdzorg_placement_requests_unplaced",
        "jeugdzorg_region_placement_requests_unplaced"},
   };
 }
@@ -288,22 +305,22 @@ INSTANTIATE_TEST_SUITE_P(AllDatasets, ShippedIndicatorTest,
 // Loading files and scaling.
 
 TEST(CatalogueLoadFileTest, MissingFileIsNotFoundNamingThePath) {
-  ScopedTempDir dir;
-  const std::string path = dir.Join("absent.yaml");
+  TempDir dir;
+  const std::string path = dir.Sub("absent.yaml");
   EXPECT_THAT(Catalogue::LoadFile(path),
               StatusIs(absl::StatusCode::kNotFound,
                        absl::StrCat("cannot read ", path, ": No such file or directory")));
 }
 
 TEST(CatalogueLoadFileTest, IntegrityErrorIsPrefixedWithThePath) {
-  ScopedTempDir dir;
+  TempDir dir;
   const std::string path = dir.WriteFile("catalogue.yaml", "care_forms: []\n");
   EXPECT_THAT(Catalogue::LoadFile(path),
               StatusIs(absl::StatusCode::kInvalidArgument, path + ": version is required"));
 }
 
 TEST(CatalogueLoadFileTest, YamlErrorNamesFileLineAndColumn) {
-  ScopedTempDir dir;
+  TempDir dir;
   const std::string path = dir.WriteFile("catalogue.yaml", "version: \"1\"\nindicatorz: []\n");
   EXPECT_THAT(Catalogue::LoadFile(path),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -312,7 +329,8 @@ TEST(CatalogueLoadFileTest, YamlErrorNamesFileLineAndColumn) {
 
 TEST(CatalogueMetricScaleTest, WeeksAreExposedInSeconds) {
   EXPECT_EQ(Catalogue::MetricScale(cat::UNIT_WEEKS), 604800.0);
-  for (cat::Unit unit : {cat::UNIT_COUNT, cat::UNIT_BOOLEAN, cat::UNIT_RATIO, cat::UNIT_FTE, cat::UNIT_EUROS}) {
+  for (cat::Unit unit :
+       {cat::UNIT_COUNT, cat::UNIT_BOOLEAN, cat::UNIT_RATIO, cat::UNIT_FTE, cat::UNIT_EUROS}) {
     EXPECT_EQ(Catalogue::MetricScale(unit), 1.0) << cat::Unit_Name(unit);
   }
 }

@@ -9,14 +9,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/status_matchers.h"
-#include "tests/unit/common/scoped_temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace vroeg {
 namespace {
 
 using vroeg::testing::IsOk;
-using vroeg::testing::ScopedTempDir;
 using vroeg::testing::StatusIs;
+using vroeg::testing::TempDir;
 
 // LoadTlsMaterial only reads the files; their contents need not be real PEM.
 constexpr char kCertificate[] = "-----BEGIN CERTIFICATE-----\nagent\n-----END CERTIFICATE-----\n";
@@ -34,7 +34,7 @@ class LoadTlsMaterialTest : public ::testing::Test {
     tls_.set_ca_certificate("tls/ca.pem");
   }
 
-  ScopedTempDir dir_;
+  TempDir dir_;
   config::v1::Tls tls_;
 };
 
@@ -47,9 +47,9 @@ TEST_F(LoadTlsMaterialTest, ReadsRelativePathsAgainstTheBaseDirectory) {
 }
 
 TEST_F(LoadTlsMaterialTest, AbsolutePathsIgnoreTheBaseDirectory) {
-  tls_.set_certificate(dir_.Join("tls/agent.pem"));
-  tls_.set_private_key(dir_.Join("tls/agent.key"));
-  tls_.set_ca_certificate(dir_.Join("tls/ca.pem"));
+  tls_.set_certificate(dir_.Sub("tls/agent.pem"));
+  tls_.set_private_key(dir_.Sub("tls/agent.key"));
+  tls_.set_ca_certificate(dir_.Sub("tls/ca.pem"));
   auto material = LoadTlsMaterial(tls_, "/nonexistent/base");
   ASSERT_THAT(material, IsOk());
   EXPECT_EQ(material->certificate_pem, kCertificate);
@@ -57,7 +57,7 @@ TEST_F(LoadTlsMaterialTest, AbsolutePathsIgnoreTheBaseDirectory) {
 }
 
 TEST_F(LoadTlsMaterialTest, OwnerReadOnlyKeyIsAccepted) {
-  ASSERT_EQ(::chmod(dir_.Join("tls/agent.key").c_str(), 0400), 0);
+  ASSERT_EQ(::chmod(dir_.Sub("tls/agent.key").c_str(), 0400), 0);
   EXPECT_THAT(LoadTlsMaterial(tls_, dir_.path()), IsOk());
 }
 
@@ -96,7 +96,7 @@ TEST_F(LoadTlsMaterialTest, MissingFileNamesKeyAndResolvedPath) {
                        absl::StrCat("tls.private_key: cannot read ", dir_.path(),
                                     "/absent.key: No such file or directory")));
   tls = tls_;
-  tls.set_ca_certificate(dir_.Join("ca/absent.pem"));
+  tls.set_ca_certificate(dir_.Sub("ca/absent.pem"));
   EXPECT_THAT(LoadTlsMaterial(tls, dir_.path()),
               StatusIs(absl::StatusCode::kNotFound,
                        absl::StrCat("tls.ca_certificate: cannot read ", dir_.path(),
@@ -106,7 +106,7 @@ TEST_F(LoadTlsMaterialTest, MissingFileNamesKeyAndResolvedPath) {
 class KeyModeTest : public LoadTlsMaterialTest, public ::testing::WithParamInterface<mode_t> {};
 
 TEST_P(KeyModeTest, KeyReadableByOthersIsRefusedWithTheFix) {
-  const std::string key_path = dir_.Join("tls/agent.key");
+  const std::string key_path = dir_.Sub("tls/agent.key");
   ASSERT_EQ(::chmod(key_path.c_str(), GetParam()), 0);
   EXPECT_THAT(LoadTlsMaterial(tls_, dir_.path()),
               StatusIs(absl::StatusCode::kFailedPrecondition,

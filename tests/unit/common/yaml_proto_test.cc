@@ -10,7 +10,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
 #include "tests/support/status_matchers.h"
-#include "tests/unit/common/scoped_temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "vroeg/api/v1/observation.pb.h"
 #include "vroeg/api/v1/submission.pb.h"
 #include "vroeg/catalogue/v1/catalogue.pb.h"
@@ -27,8 +27,8 @@ using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 using vroeg::testing::IsOk;
 using vroeg::testing::IsOkAndHolds;
-using vroeg::testing::ScopedTempDir;
 using vroeg::testing::StatusIs;
+using vroeg::testing::TempDir;
 
 namespace api = ::vroeg::api::v1;
 namespace types = ::vroeg::type::v1;
@@ -84,7 +84,8 @@ cadence: MONTH
               IsOk());
   EXPECT_EQ(indicator.code(), "wachtenden");
   EXPECT_EQ(indicator.unit(), cat::UNIT_COUNT);
-  EXPECT_THAT(indicator.reporter_kinds(), ElementsAre(types::REPORTER_KIND_PROVIDER, types::REPORTER_KIND_CERTIFIED_INSTITUTION));
+  EXPECT_THAT(indicator.reporter_kinds(), ElementsAre(types::REPORTER_KIND_PROVIDER,
+                                                      types::REPORTER_KIND_CERTIFIED_INSTITUTION));
   EXPECT_EQ(indicator.cadence(), types::GRANULARITY_MONTH);
 
   cat::ProductCategory category;
@@ -348,8 +349,8 @@ TEST(ParseYamlToMessageErrorTest, InvalidYamlSyntax) {
 // Files.
 
 TEST(LoadYamlFileTest, MissingFileIsNotFoundNamingThePath) {
-  ScopedTempDir dir;
-  const std::string path = dir.Join("collector.yaml");
+  TempDir dir;
+  const std::string path = dir.Sub("collector.yaml");
   config::CollectorConfig config;
   EXPECT_THAT(LoadYamlFile(path, &config),
               StatusIs(absl::StatusCode::kNotFound,
@@ -357,7 +358,7 @@ TEST(LoadYamlFileTest, MissingFileIsNotFoundNamingThePath) {
 }
 
 TEST(LoadYamlFileTest, ErrorsNameTheFile) {
-  ScopedTempDir dir;
+  TempDir dir;
   const std::string path = dir.WriteFile("collector.yaml", "listen: a\nlisten: b\n");
   config::CollectorConfig config;
   EXPECT_THAT(LoadYamlFile(path, &config),
@@ -365,7 +366,7 @@ TEST(LoadYamlFileTest, ErrorsNameTheFile) {
 }
 
 TEST(LoadYamlFileTest, LoadsAFile) {
-  ScopedTempDir dir;
+  TempDir dir;
   const std::string path = dir.WriteFile("agent.yaml",
                                          "collector: collector.flevoland.example:7443\n"
                                          "timeout_seconds: 20\n");
@@ -376,7 +377,7 @@ TEST(LoadYamlFileTest, LoadsAFile) {
 }
 
 TEST(ReadFileToStringTest, ReadsBytesAsWritten) {
-  ScopedTempDir dir;
+  TempDir dir;
   const std::string contents("a\0b\r\nc", 6);
   const std::string path = dir.WriteFile("data.bin", contents);
   EXPECT_THAT(ReadFileToString(path), IsOkAndHolds(contents));
@@ -384,8 +385,8 @@ TEST(ReadFileToStringTest, ReadsBytesAsWritten) {
 }
 
 TEST(ReadFileToStringTest, MissingFileIsNotFound) {
-  ScopedTempDir dir;
-  const std::string path = dir.Join("nested/absent.pem");
+  TempDir dir;
+  const std::string path = dir.Sub("nested/absent.pem");
   EXPECT_THAT(ReadFileToString(path),
               StatusIs(absl::StatusCode::kNotFound,
                        absl::StrCat("cannot read ", path, ": No such file or directory")));
@@ -393,7 +394,7 @@ TEST(ReadFileToStringTest, MissingFileIsNotFound) {
 
 TEST(ReadFileToStringTest, UnreadableFileIsPermissionDenied) {
   if (::geteuid() == 0) GTEST_SKIP() << "root reads every file; cannot test permissions";
-  ScopedTempDir dir;
+  TempDir dir;
   const std::string path = dir.WriteFile("secret.pem", "x", 0000);
   EXPECT_THAT(ReadFileToString(path),
               StatusIs(absl::StatusCode::kPermissionDenied,
@@ -403,7 +404,7 @@ TEST(ReadFileToStringTest, UnreadableFileIsPermissionDenied) {
 // A path that names a directory (a common slip in configuration, e.g. "tls/") must not read as
 // an empty file: an empty YAML config is valid and would start a daemon with all defaults.
 TEST(ReadFileToStringTest, DirectoryIsNotAFile) {
-  ScopedTempDir dir;
+  TempDir dir;
   EXPECT_THAT(ReadFileToString(dir.path()), Not(IsOk()));
 }
 

@@ -1,11 +1,9 @@
 #include "server/storage/sqlite_store.h"
 
 #include <sqlite3.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -13,27 +11,13 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace vroeg {
 namespace {
 
 using ::testing::HasSubstr;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = testing::TempDir() + "vroeg-sqlite-unit-XXXXXX";
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::vroeg::testing::TempDir;
 
 // A second, plain connection to the same file, as another process would have.
 class RawConnection {
@@ -89,7 +73,7 @@ SeriesKey Series(const std::string& indicator) {
   return SeriesKey{"urn:vroeg:provider:12345678", indicator, "jeugdhulp_verblijf", ""};
 }
 
-class SqliteStoreTest : public testing::Test {
+class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(dir_.path().empty());

@@ -7,7 +7,7 @@
 #include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/unit/tools/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "tools/pki/pki.h"
 
 namespace vroeg {
@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using ::vroeg::testing::ReadWholeFile;
 using ::vroeg::testing::TempDir;
-using ::vroeg::testing::WriteWholeFile;
+using ::vroeg::testing::WriteFile;
 
 class CertificateTest : public ::testing::Test {
  protected:
@@ -29,7 +29,7 @@ class CertificateTest : public ::testing::Test {
     o.identity = "urn:vroeg:provider:12345678";
     auto issued = pki::Issue(o, clock_);
     ASSERT_TRUE(issued.ok()) << issued.status();
-    ca_pem_ = ReadWholeFile(temp_.Join("ca.crt"));
+    ca_pem_ = ReadWholeFile(temp_.Sub("ca.crt"));
     leaf_pem_ = ReadWholeFile(issued->certificate_path);
     key_pem_ = ReadWholeFile(issued->key_path);
   }
@@ -70,8 +70,8 @@ TEST_F(CertificateTest, GarbageIsInvalidArgument) {
 }
 
 TEST_F(CertificateTest, ReadsEveryCertificateInAFile) {
-  std::string path = temp_.Join("bundle.pem");
-  WriteWholeFile(path, absl::StrCat(leaf_pem_, ca_pem_));
+  std::string path = temp_.Sub("bundle.pem");
+  WriteFile(path, absl::StrCat(leaf_pem_, ca_pem_));
   auto certs = ReadCertificateFile(path);
   ASSERT_TRUE(certs.ok()) << certs.status();
   ASSERT_THAT(*certs, SizeIs(2));
@@ -80,21 +80,21 @@ TEST_F(CertificateTest, ReadsEveryCertificateInAFile) {
 }
 
 TEST_F(CertificateTest, MissingFileIsNotFound) {
-  std::string path = temp_.Join("absent.crt");
+  std::string path = temp_.Sub("absent.crt");
   auto certs = ReadCertificateFile(path);
   EXPECT_EQ(certs.status().code(), absl::StatusCode::kNotFound) << certs.status();
   EXPECT_THAT(certs.status().message(), HasSubstr(path));
 }
 
 TEST_F(CertificateTest, BadFileIsInvalidArgumentNamingIt) {
-  std::string path = temp_.Join("bad.crt");
-  WriteWholeFile(path, "not a certificate\n");
+  std::string path = temp_.Sub("bad.crt");
+  WriteFile(path, "not a certificate\n");
   auto certs = ReadCertificateFile(path);
   EXPECT_EQ(certs.status().code(), absl::StatusCode::kInvalidArgument) << certs.status();
   EXPECT_THAT(certs.status().message(), HasSubstr(path));
 
   // A good certificate followed by a damaged one is refused rather than silently truncated.
-  WriteWholeFile(path, absl::StrCat(ca_pem_, leaf_pem_.substr(0, leaf_pem_.size() - 40)));
+  WriteFile(path, absl::StrCat(ca_pem_, leaf_pem_.substr(0, leaf_pem_.size() - 40)));
   EXPECT_EQ(ReadCertificateFile(path).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -22,7 +22,7 @@
 #include "common/openssl_ptr.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/unit/tools/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace vroeg::pki {
 namespace {
@@ -106,7 +106,7 @@ class PkiTest : public ::testing::Test {
   absl::Time start_ = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
   FakeClock clock_{start_};
   TempDir temp_;
-  std::string ca_dir_ = temp_.Join("ca");
+  std::string ca_dir_ = temp_.Sub("ca");
 };
 
 TEST_F(PkiTest, InitCaCreatesPrivateKeyAndPublicCertificate) {
@@ -160,26 +160,26 @@ TEST_F(PkiTest, InitCaRejectsBadRegionAndValidity) {
   TempDir other;
   for (const std::string& region :
        std::vector<std::string>{"", "Flevoland", "noord holland", std::string(56, 'a')}) {
-    absl::Status status = InitCa(CaOptions{other.Join("ca"), region}, clock_);
+    absl::Status status = InitCa(CaOptions{other.Sub("ca"), region}, clock_);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << region << ": " << status;
   }
-  CaOptions zero_days{other.Join("ca"), "flevoland"};
+  CaOptions zero_days{other.Sub("ca"), "flevoland"};
   zero_days.validity_days = 0;
   EXPECT_EQ(InitCa(zero_days, clock_).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(std::filesystem::exists(other.Join("ca")));
+  EXPECT_FALSE(std::filesystem::exists(other.Sub("ca")));
 }
 
 TEST_F(PkiTest, KeysArePrivateEvenWithPermissiveUmask) {
   mode_t old_umask = ::umask(0);
   TempDir other;
-  absl::Status init = InitCa(CaOptions{other.Join("ca"), "flevoland"}, clock_);
+  absl::Status init = InitCa(CaOptions{other.Sub("ca"), "flevoland"}, clock_);
   IssueOptions o = Client("urn:vroeg:provider:12345678");
-  o.ca_dir = other.Join("ca");
+  o.ca_dir = other.Sub("ca");
   auto issued = Issue(o, clock_);
   ::umask(old_umask);
   ASSERT_TRUE(init.ok()) << init;
   ASSERT_TRUE(issued.ok()) << issued.status();
-  EXPECT_EQ(FileMode(other.Join("ca/ca.key")), 0600);
+  EXPECT_EQ(FileMode(other.Sub("ca/ca.key")), 0600);
   EXPECT_EQ(FileMode(issued->key_path), 0600);
   EXPECT_EQ(FileMode(issued->certificate_path), 0644);
 }
@@ -268,12 +268,12 @@ TEST_F(PkiTest, BadIdentitiesAreRefused) {
 
 TEST_F(PkiTest, IssuesServerCertificateWithNames) {
   IssueOptions o = Server({"Collector.Example.nl", "localhost"}, {"192.0.2.10", "2001:DB8::1"});
-  o.out_dir = temp_.Join("server");
+  o.out_dir = temp_.Sub("server");
   auto issued = Issue(o, clock_);
   ASSERT_TRUE(issued.ok()) << issued.status();
   EXPECT_EQ(issued->identity, "collector.example.nl");
-  EXPECT_EQ(issued->certificate_path, temp_.Join("server/server.crt"));
-  EXPECT_EQ(FileMode(temp_.Join("server")), 0700);
+  EXPECT_EQ(issued->certificate_path, temp_.Sub("server/server.crt"));
+  EXPECT_EQ(FileMode(temp_.Sub("server")), 0700);
 
   auto info = ParseCertificatePem(ReadWholeFile(issued->certificate_path));
   ASSERT_TRUE(info.ok()) << info.status();
@@ -338,7 +338,7 @@ TEST_F(PkiTest, BadFileNamesAreRefused) {
 
 TEST_F(PkiTest, IssueWithoutCaFailsWithHint) {
   IssueOptions o = Client("urn:vroeg:provider:12345678");
-  o.ca_dir = temp_.Join("nothing-here");
+  o.ca_dir = temp_.Sub("nothing-here");
   auto issued = Issue(o, clock_);
   EXPECT_EQ(issued.status().code(), absl::StatusCode::kFailedPrecondition) << issued.status();
   EXPECT_THAT(issued.status().message(),
@@ -382,7 +382,7 @@ TEST_F(PkiTest, ReadableCaKeyIsRefused) {
 TEST_F(PkiTest, MismatchedCaKeyIsRefused) {
   TempDir other;
   ASSERT_TRUE(InitCa(CaOptions{other.path(), "flevoland"}, clock_).ok());
-  std::filesystem::copy_file(other.Join("ca.key"), CaFile("ca.key"),
+  std::filesystem::copy_file(other.Sub("ca.key"), CaFile("ca.key"),
                              std::filesystem::copy_options::overwrite_existing);
   auto issued = Issue(Client("urn:vroeg:provider:12345678"), clock_);
   EXPECT_EQ(issued.status().code(), absl::StatusCode::kFailedPrecondition) << issued.status();

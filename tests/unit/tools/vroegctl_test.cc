@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/unit/tools/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 extern char** environ;
 
@@ -39,8 +39,8 @@ RunResult RunVroegctl(const TempDir& dir, std::vector<std::string> args) {
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  std::string out_path = dir.Join("stdout.txt");
-  std::string err_path = dir.Join("stderr.txt");
+  std::string out_path = dir.Sub("stdout.txt");
+  std::string err_path = dir.Sub("stderr.txt");
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -74,7 +74,7 @@ TEST(VroegctlTest, PrintsVersion) {
 
 TEST(VroegctlTest, InitsCaAndIssuesCertificates) {
   TempDir temp;
-  std::string ca = temp.Join("ca");
+  std::string ca = temp.Sub("ca");
   RunResult init = RunVroegctl(temp, {"pki", "init", "--dir", ca, "--region", "flevoland"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
   EXPECT_THAT(init.out, StartsWith("created CA for region flevoland serial "));
@@ -98,7 +98,7 @@ TEST(VroegctlTest, InitsCaAndIssuesCertificates) {
                                                  "/provider-12345678.key")));
   EXPECT_EQ(FileMode(ca + "/provider-12345678.key"), 0600);
 
-  std::string out = temp.Join("collector");
+  std::string out = temp.Sub("collector");
   RunResult server =
       RunVroegctl(temp, {"pki", "issue", "--dir", ca, "--server", "--dns", "collector.example.nl",
                          "--ip", "192.0.2.10", "--out", out, "--days", "30"});
