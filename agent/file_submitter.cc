@@ -11,13 +11,8 @@
 namespace vroeg {
 namespace {
 
-void PrintProblems(const std::vector<Problem>& problems, std::ostream& out) {
-  constexpr size_t kShown = 50;
-  for (size_t i = 0; i < problems.size() && i < kShown; ++i) {
-    out << "  " << FormatProblem(problems[i]) << "\n";
-  }
-  if (problems.size() > kShown) out << "  ... and " << problems.size() - kShown << " more\n";
-}
+// Enough to fix a file in one go without flooding a terminal.
+constexpr size_t kShownProblems = 50;
 
 std::string Plural(size_t n, absl::string_view word) {
   return absl::StrCat(n, " ", word, n == 1 ? "" : "s");
@@ -32,7 +27,7 @@ bool ReportUnfit(const PreparedFile& file, std::ostream& out) {
   if (!file.problems.empty()) {
     out << file.path << ": rejected: " << Plural(file.problems.size(), "problem")
         << ", nothing sent:\n";
-    PrintProblems(file.problems, out);
+    out << FormatProblems(file.problems, kShownProblems, "  ");
     return true;
   }
   return false;
@@ -131,7 +126,7 @@ int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client, 
       for (const auto& p : rejection->problems()) {
         problems.push_back(Problem{p.source_row(), p.source_column(), p.value(), p.message()});
       }
-      PrintProblems(problems, out);
+      out << FormatProblems(problems, kShownProblems, "  ");
     }
     exit_code = std::max(exit_code, kExitRejected);
   }

@@ -13,14 +13,15 @@ std::string FormatProblem(const Problem& problem) {
   return where.empty() ? problem.message : absl::StrCat(where, ": ", problem.message);
 }
 
-std::string FormatProblems(const std::vector<Problem>& problems, size_t limit) {
+std::string FormatProblems(const std::vector<Problem>& problems, size_t limit,
+                           absl::string_view indent) {
   std::string out;
   for (size_t i = 0; i < problems.size() && i < limit; ++i) {
-    absl::StrAppend(&out, FormatProblem(problems[i]), "\n");
+    absl::StrAppend(&out, indent, FormatProblem(problems[i]), "\n");
   }
   if (problems.size() > limit) {
     const size_t more = problems.size() - limit;
-    absl::StrAppend(&out, "... and ", more, more == 1 ? " more problem\n" : " more problems\n");
+    absl::StrAppend(&out, indent, "... and ", more, more == 1 ? " more problem\n" : " more problems\n");
   }
   return out;
 }

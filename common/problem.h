@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 namespace vroeg {
 
 // One thing wrong with one figure in a file or submission, with enough context for a person to
@@ -24,8 +26,10 @@ struct Problem {
 // out.
 std::string FormatProblem(const Problem& problem);
 
-// Formats at most `limit` problems, one per line, and says how many more there are.
-std::string FormatProblems(const std::vector<Problem>& problems, size_t limit = 50);
+// Formats at most `limit` problems, one per line after `indent`, and says how many more there
+// are.
+std::string FormatProblems(const std::vector<Problem>& problems, size_t limit = 50,
+                           absl::string_view indent = "");
 
 }  // namespace vroeg
 
