@@ -49,12 +49,15 @@ vroeg_install_deps() {
   vroeg_install_npm_tools
 }
 
-# The linters in tests/lint (buf for the API), at the versions its package-lock.json pins.
+# The linters in tests/lint (buf for the API), at the exact versions its package.json pins. No
+# lock file: buf's platform binaries are optional dependencies, and a lock written on one
+# platform does not satisfy `npm ci` on another.
 vroeg_install_npm_tools() {
   local dir="$VROEG_ROOT/tests/lint"
   [ -x "$dir/node_modules/.bin/buf" ] && return 0
   vroeg_log "installing npm tools in $dir"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || vroeg_die "npm ci in $dir failed"
+  (cd "$dir" && npm install --no-package-lock --no-audit --no-fund --loglevel=error) \
+    || vroeg_die "npm install in $dir failed"
 }
 
 # Configures (once) and builds the given targets (all when none are given).
