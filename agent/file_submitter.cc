@@ -7,6 +7,7 @@
 #include "common/digest.h"
 #include "common/grpc_status.h"
 #include "common/period.h"
+#include "common/retry_policy.h"
 
 namespace vroeg {
 namespace {
@@ -31,11 +32,6 @@ bool ReportUnfit(const PreparedFile& file, std::ostream& out) {
     return true;
   }
   return false;
-}
-
-bool Retryable(absl::StatusCode code) {
-  return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ||
-         code == absl::StatusCode::kResourceExhausted || code == absl::StatusCode::kAborted;
 }
 
 }  // namespace
@@ -85,7 +81,7 @@ int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client, 
   auto proto = client.GetCatalogue();
   if (!proto.ok()) {
     out << "vroeg-agent: cannot fetch the catalogue: " << proto.status().message() << "\n";
-    return Retryable(proto.status().code()) ? kExitRetryLater : kExitUsage;
+    return ClassifySendResult(proto.status()) == SendOutcome::kRetry ? kExitRetryLater : kExitUsage;
   }
   auto catalogue = Catalogue::FromProto(*std::move(proto));
   if (!catalogue.ok()) {
@@ -114,7 +110,7 @@ int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client, 
       continue;
     }
     const absl::Status& status = response.status();
-    if (Retryable(status.code())) {
+    if (ClassifySendResult(status) == SendOutcome::kRetry) {
       out << path << ": not sent, try again later: " << status.message() << "\n";
       exit_code = std::max(exit_code, kExitRetryLater);
       continue;
