@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agent/agent_settings.h"
+#include "agent/submission_sender.h"
 #include "common/identity.h"
 #include "vroeg/api/v1/catalogue_service.grpc.pb.h"
 #include "vroeg/api/v1/status.grpc.pb.h"
@@ -17,7 +18,7 @@ namespace vroeg {
 // The agent's connection to its regional collector over mutual TLS. Calls carry a deadline;
 // errors are absl::Status with the collector's code and message, and for refused submissions
 // the SubmissionRejection attached (common/grpc_status.h). Thread-safe.
-class CollectorClient {
+class CollectorClient : public SubmissionSender {
  public:
   // Reads the TLS files and the agent's identity from its certificate; does not connect yet.
   static absl::StatusOr<std::unique_ptr<CollectorClient>> Create(const AgentSettings& settings);
@@ -27,7 +28,7 @@ class CollectorClient {
   const std::string& target() const { return target_; }
 
   absl::StatusOr<catalogue::v1::Catalogue> GetCatalogue();
-  absl::StatusOr<api::v1::SubmitResponse> Submit(const api::v1::SubmitRequest& request);
+  absl::StatusOr<api::v1::SubmitResponse> Submit(const api::v1::SubmitRequest& request) override;
   absl::StatusOr<api::v1::GetStatusResponse> GetStatus();
 
  private:
