@@ -13,6 +13,9 @@
 namespace vroeg {
 namespace {
 
+// The collector permits pings this often (server/collector.cc); keep the two in step.
+constexpr int kKeepaliveMilliseconds = 60000;
+
 template <typename Call>
 absl::Status Invoke(absl::Duration timeout, Call call) {
   grpc::ClientContext context;
@@ -40,6 +43,16 @@ absl::StatusOr<std::unique_ptr<CollectorClient>> CollectorClient::Create(
     args.SetSslTargetNameOverride(config.collector_name());
   }
   args.SetMaxReceiveMessageSize(64 << 20);
+  // gRPC's own reconnect backoff (up to two minutes by default) would delay delivery after the
+  // collector is back; bound it by the agent's retry settings instead. (The minimum reconnect
+  // setting is left alone: gRPC uses it as the connect timeout, TLS handshake included.)
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(config.retry().initial_milliseconds()));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(config.retry().max_seconds()) * 1000);
+  // Keepalive finds a connection that died silently (NAT, firewall) during a call.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveMilliseconds);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   auto channel =
       grpc::CreateCustomChannel(config.collector(), MutualTlsChannelCredentials(tls), args);
   client->submission_ = api::v1::SubmissionService::NewStub(channel);

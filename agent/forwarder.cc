@@ -26,7 +26,9 @@ absl::StatusOr<ForwardPass> Forwarder::SendPending() {
     for (const SpooledSubmission& submission : pending) {
       auto response = sender_->Submit(submission.request);
       const absl::Status& status = response.status();
-      switch (ClassifySendResult(status)) {
+      const SendOutcome outcome = ClassifySendResult(status);
+      if (observer_) observer_(outcome);
+      switch (outcome) {
         case SendOutcome::kAcknowledged:
           VROEG_RETURN_IF_ERROR(spool_->Acknowledge(submission.sequence));
           backoff_->Reset();

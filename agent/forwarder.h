@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -13,6 +14,7 @@
 #include "agent/submission_sender.h"
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/retry_policy.h"
 
 namespace vroeg {
 
@@ -46,6 +48,11 @@ class Forwarder {
   // when Stop is called is completed and settled before Run returns.
   void Run();
 
+  // Called with the outcome of every send, e.g. to count it; set before Run.
+  void SetOutcomeObserver(std::function<void(SendOutcome)> observer) {
+    observer_ = std::move(observer);
+  }
+
   // New submissions were appended.
   void Notify();
   void Stop();
@@ -60,6 +67,7 @@ class Forwarder {
   Logger* logger_;
   size_t batch_;
   absl::Duration idle_poll_;
+  std::function<void(SendOutcome)> observer_;
 
   absl::Mutex mu_;
   bool notified_ ABSL_GUARDED_BY(mu_) = false;

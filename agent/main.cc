@@ -1,8 +1,11 @@
 // vroeg-agent: reads a provider's or municipality's exports and submits them to the regional
 // collector. Logic lives in the agent libraries; this file only parses the command line.
+#include <csignal>
 #include <iostream>
+#include <thread>
 
 #include "CLI/CLI.hpp"
+#include "agent/agent_daemon.h"
 #include "agent/agent_settings.h"
 #include "agent/collector_client.h"
 #include "agent/file_submitter.h"
@@ -18,6 +21,33 @@ namespace {
 int Fail(absl::string_view message) {
   std::cerr << "vroeg-agent: error: " << message << "\n";
   return vroeg::kExitUsage;
+}
+
+int RunDaemon(const std::string& config_path) {
+  auto settings = vroeg::LoadAgentSettings(config_path);
+  if (!settings.ok()) return Fail(settings.status().message());
+  // Block the stop signals in every thread; one thread waits for them synchronously.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  vroeg::SystemClock clock;
+  vroeg::Logger logger(stderr, &clock);
+  auto daemon = vroeg::AgentDaemon::Start(*settings, &clock, &logger);
+  if (!daemon.ok()) {
+    logger.Error("start_failed", {{"reason", daemon.status().message()}});
+    return Fail(daemon.status().message());
+  }
+  std::thread waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    logger.Info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    (*daemon)->Shutdown();
+  });
+  (*daemon)->Wait();
+  waiter.join();
+  return vroeg::kExitOk;
 }
 
 }  // namespace
@@ -41,6 +71,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   submit->add_option("files", files, "CSV or JSON files to submit")->required();
 
+  auto* run = app.add_subcommand(
+      "run",
+      "Run as a daemon: watch the configured drop folders, spool every valid file durably, and "
+      "deliver the spool to the collector until each submission is acknowledged. Stops cleanly "
+      "on SIGTERM or SIGINT");
+  run->add_option("-c,--config", config_path, "Agent configuration file (YAML)")
+      ->capture_default_str();
+
   std::string catalogue_path = "/usr/share/vroeg/catalogue.yaml";
   std::string reporter_urn;
   std::string check_config;
@@ -55,6 +93,8 @@ int main(int argc, char** argv) {
 
   if (auto exit_code = vroeg::ParseCommandLine(app, argc, argv)) return *exit_code;
   vroeg::SystemClock clock;
+
+  if (*run) return RunDaemon(config_path);
 
   if (*submit) {
     auto settings = vroeg::LoadAgentSettings(config_path);

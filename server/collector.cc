@@ -129,6 +129,9 @@ class CollectorImpl : public Collector {
     builder.RegisterService(self->catalogue_service_.get());
     builder.RegisterService(self->status_.get());
     builder.SetMaxReceiveMessageSize(64 << 20);
+    // Agents send keepalive pings every 60 s during calls; allow that rate instead of answering
+    // it with GOAWAY (too_many_pings).
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 30000);
     self->server_ = builder.BuildAndStart();
     if (self->server_ == nullptr || self->grpc_port_ == 0) {
       return absl::UnavailableError(

@@ -56,7 +56,7 @@ std::string TestRegion::Issue(const std::string& urn) {
   return stem;
 }
 
-std::string TestRegion::CollectorConfig(const std::string& database) {
+std::string TestRegion::CollectorConfig(const std::string& database, int grpc_port) {
   const std::string path = dir_.Sub("collector.yaml");
   WriteFile(path, absl::StrCat(R"(region:
   code: flevoland
@@ -68,7 +68,8 @@ std::string TestRegion::CollectorConfig(const std::string& database) {
     - {code: GM0171, name: Noordoostpolder}
     - {code: GM0184, name: Urk}
     - {code: GM0050, name: Zeewolde}
-listen: 127.0.0.1:0
+listen: 127.0.0.1:)",
+                               grpc_port, R"(
 metrics_listen: 127.0.0.1:0
 catalogue: )",
                                SourceDir(), R"(/deploy/catalogue/catalogue.yaml

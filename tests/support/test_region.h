@@ -35,8 +35,9 @@ class TestRegion {
   // Issues a client certificate for `urn` (once); returns the path stem (without .crt/.key).
   std::string Issue(const std::string& urn);
 
-  // Writes the collector config (port 0 for gRPC and metrics) and returns its path.
-  std::string CollectorConfig(const std::string& database = "collector.db");
+  // Writes the collector config (gRPC on `grpc_port`, 0 for any; metrics on any port) and
+  // returns its path.
+  std::string CollectorConfig(const std::string& database = "collector.db", int grpc_port = 0);
   // Writes an agent config for `urn` talking to 127.0.0.1:port; returns its path.
   std::string AgentConfig(const std::string& urn, int port);
 

@@ -1,0 +1,172 @@
+// `vroeg-agent run` as a provider's IT department runs it: files dropped into a folder reach
+// the real collector, bad files are set aside with their reasons, and a collector outage only
+// delays delivery.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/http_get.h"
+#include "tests/support/process.h"
+#include "tests/support/test_region.h"
+
+namespace vroeg::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+constexpr char kProvider[] = "urn:vroeg:provider:98990012";
+constexpr char kWaitingSeries[] =
+    "jeugdzorg_waiting_youths{region=\"flevoland\",reporter=\"98990012\","
+    "reporter_kind=\"provider\",care_form=\"verblijf\"}";
+
+std::string WaitingCsv(int value) {
+  return absl::StrCat("period_start,period_end,care_form,municipality,indicator,value\n",
+                      "2026-09-01,2026-09-30,verblijf,,wachtenden,", value, "\n");
+}
+
+// Polls `scrape` until `series` has `value`, for at most 30 seconds.
+bool AwaitSample(const std::function<absl::StatusOr<std::string>()>& scrape,
+                 const std::string& series, double value) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    auto text = scrape();
+    if (text.ok() && SampleValue(*text, series) == value) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return false;
+}
+
+class AgentDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto port = FreeLoopbackPort();
+    ASSERT_TRUE(port.ok());
+    grpc_port_ = *port;
+    StartCollector();
+    const std::string stem = region_.Issue(kProvider);
+    drop_ = region_.dir() + "/drop";
+    std::filesystem::create_directories(drop_);
+    config_ = region_.dir() + "/agent-run.yaml";
+    WriteFile(config_, absl::StrCat("collector: 127.0.0.1:", grpc_port_,
+                                    "\ncollector_name: localhost\n"
+                                    "tls:\n  certificate: ",
+                                    stem, ".crt\n  private_key: ", stem,
+                                    ".key\n  ca_certificate: ", region_.ca_dir(),
+                                    "/ca.crt\n"
+                                    "timeout_seconds: 5\n"
+                                    "spool: {path: spool}\n"
+                                    "drop_folders: [{path: drop, settle_seconds: 1}]\n"
+                                    "metrics_listen: 127.0.0.1:0\n"
+                                    "scan_interval_seconds: 1\n"
+                                    "retry: {initial_milliseconds: 100, max_seconds: 1}\n"));
+    auto agent = BackgroundProcess::Start({AgentBinary(), "run", "--config", config_},
+                                          region_.dir() + "/agent.log");
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = *std::move(agent);
+    auto line = agent_->WaitForLogLine("event=listening");
+    ASSERT_TRUE(line.ok()) << line.status();
+    const std::string metrics = LogValue(*line, "metrics");
+    ASSERT_TRUE(absl::SimpleAtoi(
+        metrics.substr(metrics.rfind(':') + 1, metrics.size() - metrics.rfind(':') - 9),
+        &agent_metrics_port_))
+        << *line;
+  }
+
+  void StartCollector() {
+    auto collector = RunningCollector::Start(region_.CollectorConfig("collector.db", grpc_port_),
+                                             region_.dir() + "/collector.log");
+    ASSERT_TRUE(collector.ok()) << collector.status();
+    collector_ = *std::move(collector);
+  }
+
+  // Writes then renames, as a careful export job does.
+  void Drop(const std::string& name, const std::string& content) {
+    WriteFile(drop_ + "/." + name + ".tmp", content);
+    std::filesystem::rename(drop_ + "/." + name + ".tmp", drop_ + "/" + name);
+  }
+
+  absl::StatusOr<std::string> AgentMetrics() {
+    auto response = HttpGet(agent_metrics_port_, "/metrics");
+    if (!response.ok()) return response.status();
+    return response->body;
+  }
+
+  bool AwaitCollector(double value) {
+    return AwaitSample([this] { return collector_->Metrics(); }, kWaitingSeries, value);
+  }
+
+  TestRegion region_;
+  int grpc_port_ = 0;
+  std::unique_ptr<RunningCollector> collector_;
+  std::string drop_;
+  std::string config_;
+  std::unique_ptr<BackgroundProcess> agent_;
+  int agent_metrics_port_ = 0;
+};
+
+TEST_F(AgentDaemonTest, DroppedFileReachesTheCollectorAndMovesToDone) {
+  Drop("wachten.csv", WaitingCsv(12));
+  ASSERT_TRUE(AwaitCollector(12)) << agent_->Log();
+  EXPECT_TRUE(std::filesystem::exists(drop_ + "/done/wachten.csv"));
+  EXPECT_FALSE(std::filesystem::exists(drop_ + "/wachten.csv"));
+  EXPECT_TRUE(AwaitSample([this] { return AgentMetrics(); },
+                          "vroeg_agent_sends_total{outcome=\"acknowledged\"}", 1));
+  auto metrics = AgentMetrics();
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(SampleValue(*metrics, "vroeg_agent_files_total{outcome=\"spooled\"}"), Optional(1.0));
+  EXPECT_THAT(SampleValue(*metrics, "vroeg_agent_spool_submissions"), Optional(0.0));
+  auto promtool =
+      RunCommand({"/usr/bin/promtool", "check", "metrics"}, absl::Seconds(60), *metrics);
+  ASSERT_TRUE(promtool.ok());
+  EXPECT_EQ(promtool->exit_code, 0) << promtool->out << promtool->err;
+}
+
+TEST_F(AgentDaemonTest, InvalidFileIsSetAsideWithItsReasons) {
+  Drop("fout.csv", WaitingCsv(-3));
+  const std::string errors = drop_ + "/rejected/fout.csv.errors.txt";
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!std::filesystem::exists(errors) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(std::filesystem::exists(errors)) << agent_->Log();
+  EXPECT_THAT(ReadWholeFile(errors),
+              HasSubstr("row 2, column value: -3 is below the minimum 0 for wachtenden\n"));
+  EXPECT_TRUE(std::filesystem::exists(drop_ + "/rejected/fout.csv"));
+  EXPECT_THAT(agent_->Log(), HasSubstr("event=file_rejected"));
+}
+
+TEST_F(AgentDaemonTest, CollectorOutageOnlyDelaysDelivery) {
+  Drop("eerst.csv", WaitingCsv(12));
+  ASSERT_TRUE(AwaitCollector(12));
+  auto stopped = collector_->process().Stop(SIGTERM);
+  ASSERT_TRUE(stopped.ok());
+  collector_.reset();
+
+  Drop("daarna.csv", WaitingCsv(14));
+  ASSERT_TRUE(AwaitSample([this] { return AgentMetrics(); }, "vroeg_agent_spool_submissions", 1))
+      << agent_->Log();
+  EXPECT_TRUE(std::filesystem::exists(drop_ + "/done/daarna.csv"));
+
+  StartCollector();
+  ASSERT_TRUE(AwaitCollector(14)) << agent_->Log();
+  auto metrics = AgentMetrics();
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_GE(SampleValue(*metrics, "vroeg_agent_sends_total{outcome=\"retry\"}").value_or(0), 1);
+  EXPECT_THAT(SampleValue(*metrics, "vroeg_agent_spool_submissions"), Optional(0.0));
+}
+
+TEST_F(AgentDaemonTest, StopsCleanlyOnSigterm) {
+  auto code = agent_->Stop(SIGTERM);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  EXPECT_THAT(agent_->Log(), HasSubstr("event=stopped pending=0"));
+}
+
+}  // namespace
+}  // namespace vroeg::testing
