@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
       "on SIGTERM or SIGINT");
   run->add_option("-c,--config", config_path, "Agent configuration file (YAML)")
       ->capture_default_str();
+  bool validate_only = false;
+  run->add_flag("--validate-config", validate_only, "Check the configuration file and exit");
 
   std::string catalogue_path = "/usr/share/vroeg/catalogue.yaml";
   std::string reporter_urn;
@@ -94,6 +96,12 @@ int main(int argc, char** argv) {
   if (auto exit_code = vroeg::ParseCommandLine(app, argc, argv)) return *exit_code;
   vroeg::SystemClock clock;
 
+  if (*run && validate_only) {
+    auto settings = vroeg::LoadAgentSettings(config_path);
+    if (!settings.ok()) return Fail(settings.status().message());
+    std::cout << config_path << ": configuration is valid\n";
+    return vroeg::kExitOk;
+  }
   if (*run) return RunDaemon(config_path);
 
   if (*submit) {

@@ -59,6 +59,24 @@ TEST(CliTest, ShippedCollectorExampleIsValid) {
   EXPECT_THAT(result.out, HasSubstr("collector.yaml: configuration is valid"));
 }
 
+TEST(CliTest, ShippedAgentExampleIsValid) {
+  CommandResult result = Exec({AgentBinary(), "run", "--validate-config", "--config",
+                               SourceDir() + "/deploy/config/agent.yaml"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("agent.yaml: configuration is valid"));
+}
+
+TEST(CliTest, AgentConfigErrorsNameTheKey) {
+  TempDir dir;
+  const std::string config = dir.Sub("agent.yaml");
+  WriteFile(config,
+            "collector: 127.0.0.1:7443\ntls: {certificate: a, private_key: b, ca_certificate: "
+            "c}\ndrop_folders: [{settle_seconds: 3}]\n");
+  CommandResult result = Exec({AgentBinary(), "run", "--validate-config", "--config", config});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "vroeg-agent: error: " + config + ": drop_folders[0].path is required\n");
+}
+
 TEST(CliTest, ValidateConfigNamesTheBadKeyWithItsLine) {
   TempDir dir;
   const std::string config = dir.Sub("collector.yaml");
