@@ -14,6 +14,7 @@
 #include "common/backoff.h"
 #include "common/catalogue.h"
 #include "common/period.h"
+#include "common/process_lifecycle.h"
 #include "common/tls.h"
 #include "common/yaml_proto.h"
 #include "prometheus/collectable.h"
@@ -85,7 +86,7 @@ class AgentStateCollectable : public prometheus::Collectable {
 
 class AgentDaemonImpl : public AgentDaemon {
  public:
-  int metrics_port() const override { return metrics_port_; }
+  int metrics_port() const override { return metrics_.port; }
   void Wait() override { stopped_.WaitForNotification(); }
 
   void Shutdown() override {
@@ -168,17 +169,10 @@ class AgentDaemonImpl : public AgentDaemon {
     }
     self->state_ = std::make_shared<AgentStateCollectable>(self->spool_.get(), clock,
                                                            &self->folders_, &self->folders_mu_);
-    // civetweb reports a busy port by throwing; this is the edge where that becomes a status.
-    try {
-      self->exposer_ = std::make_unique<prometheus::Exposer>(config.metrics_listen());
-    } catch (const std::exception& e) {
-      return absl::UnavailableError(absl::StrCat("metrics_listen: cannot listen on ",
-                                                 config.metrics_listen(), ": ", e.what()));
-    }
-    self->exposer_->RegisterCollectable(self->registry_);
-    self->exposer_->RegisterCollectable(self->state_);
-    const auto ports = self->exposer_->GetListeningPorts();
-    self->metrics_port_ = ports.empty() ? 0 : ports.front();
+    auto metrics = StartMetricsEndpoint("metrics_listen", config.metrics_listen(),
+                                        {self->registry_, self->state_});
+    if (!metrics.ok()) return metrics.status();
+    self->metrics_ = *std::move(metrics);
 
     self->forwarder_ =
         std::make_unique<Forwarder>(self->spool_.get(), self->client_.get(),
@@ -197,7 +191,7 @@ class AgentDaemonImpl : public AgentDaemon {
         "listening",
         {{"reporter", self->client_->reporter().Urn()},
          {"collector", config.collector()},
-         {"metrics", absl::StrCat("http://", metrics_host, ":", self->metrics_port_, "/metrics")},
+         {"metrics", absl::StrCat("http://", metrics_host, ":", self->metrics_.port, "/metrics")},
          {"spool", spool_path},
          {"pending", self->spool_->Stats().pending_submissions}});
     self->forwarding_ = std::thread([raw] { raw->forwarder_->Run(); });
@@ -300,9 +294,8 @@ class AgentDaemonImpl : public AgentDaemon {
   prometheus::Counter* files_[3] = {};
   prometheus::Counter* sends_[3] = {};
   std::shared_ptr<AgentStateCollectable> state_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  MetricsEndpoint metrics_;
   std::unique_ptr<Forwarder> forwarder_;
-  int metrics_port_ = 0;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Notification stopped_;

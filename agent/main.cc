@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/command_line.h"
 #include "common/period.h"
+#include "common/process_lifecycle.h"
 #include "common/reporter_certificate.h"
 #include "common/tls.h"
 
@@ -26,12 +27,7 @@ int Fail(absl::string_view message) {
 int RunDaemon(const std::string& config_path) {
   auto settings = vroeg::LoadAgentSettings(config_path);
   if (!settings.ok()) return Fail(settings.status().message());
-  // Block the stop signals in every thread; one thread waits for them synchronously.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  vroeg::BlockStopSignals();
   vroeg::SystemClock clock;
   vroeg::Logger logger(stderr, &clock);
   auto daemon = vroeg::AgentDaemon::Start(*settings, &clock, &logger);
@@ -39,12 +35,7 @@ int RunDaemon(const std::string& config_path) {
     logger.Error("start_failed", {{"reason", daemon.status().message()}});
     return Fail(daemon.status().message());
   }
-  std::thread waiter([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    logger.Info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    (*daemon)->Shutdown();
-  });
+  std::thread waiter = vroeg::StopOnSignal(logger, [&] { (*daemon)->Shutdown(); });
   (*daemon)->Wait();
   waiter.join();
   return vroeg::kExitOk;

@@ -5,6 +5,7 @@
 #include "common/config_file.h"
 #include "common/identity.h"
 #include "common/period.h"
+#include "common/process_lifecycle.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -32,7 +33,7 @@ constexpr int kCommitWorkers = 4;
 class CollectorImpl : public Collector {
  public:
   int grpc_port() const override { return grpc_port_; }
-  int metrics_port() const override { return metrics_port_; }
+  int metrics_port() const override { return metrics_.port; }
 
   void Wait() override { shutdown_.WaitForNotification(); }
 
@@ -101,17 +102,9 @@ class CollectorImpl : public Collector {
     self->collectable_ = std::make_shared<IndicatorCollectable>(self->catalogue_, &self->state_,
                                                                 config.region().code());
 
-    // civetweb reports a busy port by throwing; this is the edge where that becomes a status.
-    try {
-      self->exposer_ = std::make_unique<prometheus::Exposer>(config.metrics_listen());
-    } catch (const std::exception& e) {
-      return absl::UnavailableError(absl::StrCat("metrics_listen: cannot listen on ",
-                                                 config.metrics_listen(), ": ", e.what()));
-    }
-    self->exposer_->RegisterCollectable(self->registry_);
-    self->exposer_->RegisterCollectable(self->collectable_);
-    const auto metric_ports = self->exposer_->GetListeningPorts();
-    self->metrics_port_ = metric_ports.empty() ? 0 : metric_ports.front();
+    VROEG_ASSIGN_OR_RETURN(self->metrics_,
+                           StartMetricsEndpoint("metrics_listen", config.metrics_listen(),
+                                                {self->registry_, self->collectable_}));
 
     self->workers_ = std::make_unique<WorkerPool>(kCommitWorkers);
     self->submission_ =
@@ -146,7 +139,7 @@ class CollectorImpl : public Collector {
         "listening",
         {{"region", config.region().code()},
          {"grpc", absl::StrCat(host, ":", self->grpc_port_)},
-         {"metrics", absl::StrCat("http://", metrics_host, ":", self->metrics_port_, "/metrics")},
+         {"metrics", absl::StrCat("http://", metrics_host, ":", self->metrics_.port, "/metrics")},
          {"catalogue_version", self->catalogue_->version()}});
     return std::unique_ptr<Collector>(std::move(self));
   }
@@ -161,14 +154,13 @@ class CollectorImpl : public Collector {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Ingestor> ingestor_;
   std::shared_ptr<IndicatorCollectable> collectable_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  MetricsEndpoint metrics_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<SubmissionService> submission_;
   std::unique_ptr<CatalogueService> catalogue_service_;
   std::unique_ptr<StatusService> status_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
-  int metrics_port_ = 0;
   absl::Mutex shutdown_mu_;
   absl::Notification shutdown_;
 };

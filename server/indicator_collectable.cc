@@ -99,7 +99,8 @@ std::vector<MetricFamily> IndicatorCollectable::Collect() const {
     cell.any = true;
     cell.sum += value;
     cell.max = std::max(cell.max, value);
-    if (indicator->aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE && value == 1) cell.weight += 1;
+    if (indicator->aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE && value == 1)
+      cell.weight += 1;
     if (indicator->aggregation() == catalogue::v1::AGGREGATION_WEIGHTED_MEAN) {
       SeriesKey weight_key = key;
       weight_key.indicator = indicator->weight_indicator();
@@ -140,7 +141,8 @@ std::vector<MetricFamily> IndicatorCollectable::Collect() const {
     family(indicator->metric().region_name(),
            absl::StrCat("Regional aggregate of ", indicator->code(), ": ",
                         ShortEnumName(*catalogue::v1::Aggregation_descriptor()->FindValueByNumber(
-                            indicator->aggregation())), "."))
+                            indicator->aggregation())),
+                        "."))
         .metric.push_back(Gauge(std::move(labels), value * scale));
   }
 

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/command_line.h"
 #include "common/log.h"
+#include "common/process_lifecycle.h"
 #include "server/collector.h"
 
 int main(int argc, char** argv) {
@@ -33,13 +34,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Block the stop signals in every thread; one thread waits for them synchronously.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+  vroeg::BlockStopSignals();
   vroeg::SystemClock clock;
   vroeg::Logger logger(stderr, &clock);
   auto collector = vroeg::Collector::Start(*settings, &clock, &logger);
@@ -48,12 +43,7 @@ int main(int argc, char** argv) {
     std::cerr << "vroeg-collector: error: " << collector.status().message() << "\n";
     return 1;
   }
-  std::thread waiter([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    logger.Info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    (*collector)->Shutdown();
-  });
+  std::thread waiter = vroeg::StopOnSignal(logger, [&] { (*collector)->Shutdown(); });
   (*collector)->Wait();
   waiter.join();
   return 0;

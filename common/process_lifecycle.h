@@ -1,0 +1,38 @@
+#ifndef VROEG_COMMON_PROCESS_LIFECYCLE_H_
+#define VROEG_COMMON_PROCESS_LIFECYCLE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/log.h"
+#include "prometheus/collectable.h"
+#include "prometheus/exposer.h"
+
+namespace vroeg {
+
+// Blocks SIGINT and SIGTERM in the calling thread. Call it in main before any thread starts, so
+// every thread inherits the mask and only StopOnSignal's thread receives them.
+void BlockStopSignals();
+
+// Starts a thread that waits for SIGINT or SIGTERM, logs which arrived, and calls `stop`. Join
+// it once the service has stopped (which only a signal makes happen).
+std::thread StopOnSignal(Logger& logger, std::function<void()> stop);
+
+// A /metrics endpoint serving `collectables` on `listen` (host:port; port 0 picks one).
+struct MetricsEndpoint {
+  std::unique_ptr<prometheus::Exposer> exposer;
+  int port = 0;
+};
+
+// UNAVAILABLE, naming `setting` and the address, when it cannot listen (address in use).
+absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(
+    const std::string& setting, const std::string& listen,
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables);
+
+}  // namespace vroeg
+
+#endif  // VROEG_COMMON_PROCESS_LIFECYCLE_H_
