@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -119,6 +120,23 @@ TEST(CliTest, CollectorRefusesAGroupReadableKey) {
   CommandResult result = Exec({CollectorBinary(), "--config", region.CollectorConfig()});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr("is readable by other users; run: chmod 600 " + key));
+}
+
+TEST(CliTest, BusyMetricsPortIsReportedWithTheSetting) {
+  TestRegion region;
+  auto first = RunningCollector::Start(region.CollectorConfig(), region.dir() + "/first.log");
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string config = region.dir() + "/busy.yaml";
+  WriteFile(config, absl::StrCat("region: {code: flevoland}\nlisten: 127.0.0.1:0\n",
+                                 "metrics_listen: 127.0.0.1:", (*first)->metrics_port(),
+                                 "\ncatalogue: ", SourceDir(),
+                                 "/deploy/catalogue/catalogue.yaml\nstorage: {sqlite: {path: "
+                                 "busy.db}}\ntls: {certificate: ca/server.crt, private_key: "
+                                 "ca/server.key, ca_certificate: ca/ca.crt}\n"));
+  CommandResult result = Exec({CollectorBinary(), "--config", config});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr(absl::StrCat("metrics_listen: cannot listen on 127.0.0.1:",
+                                                 (*first)->metrics_port())));
 }
 
 TEST(CliTest, AgentCheckValidatesOfflineAgainstACatalogueFile) {
