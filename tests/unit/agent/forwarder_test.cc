@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_spool.h"
+#include "tests/support/captured_log.h"
 
 namespace vroeg {
 namespace {
@@ -67,32 +68,20 @@ class ForwarderTest : public ::testing::Test {
  protected:
   ForwarderTest()
       : clock_(absl::UnixEpoch()),
-        log_(std::tmpfile()),
-        logger_(log_, &clock_),
+        log_(&clock_),
         spool_(&clock_),
-        forwarder_(&spool_, &sender_, std::make_unique<CountingBackoff>(&resets_), &logger_,
+        forwarder_(&spool_, &sender_, std::make_unique<CountingBackoff>(&resets_), &log_.logger(),
                    /*batch=*/2, absl::Milliseconds(20)) {}
-  ~ForwarderTest() override { std::fclose(log_); }
-
   void Append(const std::string& id) {
     api::v1::SubmitRequest request;
     request.set_submission_id(id);
     ASSERT_TRUE(spool_.Append(request, id + ".csv").ok());
   }
 
-  std::string Log() {
-    std::fflush(log_);
-    std::rewind(log_);
-    std::string text;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), log_)) > 0) text.append(buffer, n);
-    return text;
-  }
+  std::string Log() { return log_.Text(); }
 
   FakeClock clock_;
-  std::FILE* log_;
-  Logger logger_;
+  testing::CapturedLog log_;
   FakeSpool spool_;
   ScriptedSender sender_;
   int resets_ = 0;

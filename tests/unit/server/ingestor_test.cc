@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "tests/fakes/fake_observation_store.h"
+#include "tests/support/captured_log.h"
 
 namespace vroeg {
 namespace {
@@ -49,28 +50,17 @@ class IngestorTest : public ::testing::Test {
  protected:
   IngestorTest()
       : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone())),
-        log_(std::tmpfile()),
-        logger_(log_, &clock_) {
+        log_(&clock_) {
     auto catalogue = Catalogue::LoadFile(std::string(std::getenv("VROEG_SOURCE_DIR")) +
                                          "/deploy/catalogue/catalogue.yaml");
     EXPECT_TRUE(catalogue.ok()) << catalogue.status();
     catalogue_ = *catalogue;
     region_.set_code("flevoland");
     region_.add_municipalities()->set_code("GM0034");
-    ingestor_ = std::make_unique<Ingestor>(catalogue_, region_, &store_, &state_, &clock_, &logger_,
-                                           &registry_);
+    ingestor_ = std::make_unique<Ingestor>(catalogue_, region_, &store_, &state_, &clock_,
+                                           &log_.logger(), &registry_);
   }
-  ~IngestorTest() override { std::fclose(log_); }
-
-  std::string Log() {
-    std::fflush(log_);
-    std::rewind(log_);
-    std::string text;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), log_)) > 0) text.append(buffer, n);
-    return text;
-  }
+  std::string Log() { return log_.Text(); }
 
   api::v1::SubmitRequest Request(const std::string& id) {
     api::v1::SubmitRequest request;
@@ -84,8 +74,7 @@ class IngestorTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  std::FILE* log_;
-  Logger logger_;
+  testing::CapturedLog log_;
   std::shared_ptr<const Catalogue> catalogue_;
   config::v1::Region region_;
   FakeObservationStore store_;
