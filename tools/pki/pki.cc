@@ -341,6 +341,19 @@ absl::StatusOr<std::string> CertificateToPem(X509* cert) {
   return std::string(data, static_cast<size_t>(size));
 }
 
+// Writes the key (0600) and its certificate (0644). New files are recorded in `created` so that
+// a later failure removes them; replaced files are not (they cannot be restored anyway).
+absl::Status WriteKeyAndCertificate(EVP_PKEY* key, X509* cert, const std::string& key_path,
+                                    const std::string& cert_path, bool replace, NewFiles* created) {
+  VROEG_ASSIGN_OR_RETURN(std::string key_pem, KeyToPem(key));
+  VROEG_ASSIGN_OR_RETURN(std::string cert_pem, CertificateToPem(cert));
+  VROEG_RETURN_IF_ERROR(WriteFile(key_path, key_pem, 0600, replace));
+  if (!replace) created->Add(key_path);
+  VROEG_RETURN_IF_ERROR(WriteFile(cert_path, cert_pem, 0644, replace));
+  if (!replace) created->Add(cert_path);
+  return absl::OkStatus();
+}
+
 // Sets a random positive 128-bit serial (RFC 5280 allows up to 20 octets) and returns it in hex.
 // The top bit is forced so that every serial prints as 32 hex digits.
 absl::StatusOr<std::string> SetRandomSerial(X509* cert) {
@@ -597,7 +610,8 @@ absl::StatusOr<Subject> ValidateSubject(const IssueOptions& o) {
 
 absl::Status InitCa(const CaOptions& o, const Clock& clock) {
   if (o.dir.empty()) return absl::InvalidArgumentError("the CA directory must not be empty");
-  if (absl::StatusOr<std::string> region = NormaliseReporterId(type::v1::REPORTER_KIND_REGION, o.region);
+  if (absl::StatusOr<std::string> region =
+          NormaliseReporterId(type::v1::REPORTER_KIND_REGION, o.region);
       !region.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("region: ", region.status().message()));
   }
@@ -642,13 +656,9 @@ absl::Status InitCa(const CaOptions& o, const Clock& clock) {
   VROEG_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   VROEG_RETURN_IF_ERROR(Sign(cert.get(), key.get()));
 
-  VROEG_ASSIGN_OR_RETURN(std::string key_pem, KeyToPem(key.get()));
-  VROEG_ASSIGN_OR_RETURN(std::string cert_pem, CertificateToPem(cert.get()));
   NewFiles created;
-  VROEG_RETURN_IF_ERROR(WriteFile(key_path, key_pem, 0600, o.force));
-  if (!o.force) created.Add(key_path);
-  VROEG_RETURN_IF_ERROR(WriteFile(cert_path, cert_pem, 0644, o.force));
-  if (!o.force) created.Add(cert_path);
+  VROEG_RETURN_IF_ERROR(
+      WriteKeyAndCertificate(key.get(), cert.get(), key_path, cert_path, o.force, &created));
   VROEG_RETURN_IF_ERROR(WriteFile(index_path, kIndexHeader, 0644, o.force));
   created.Keep();
   return absl::OkStatus();
@@ -711,13 +721,9 @@ absl::StatusOr<IssuedCertificate> Issue(const IssueOptions& o, const Clock& cloc
       AddSubjectAltNames(cert.get(), subject.uris, subject.dns_names, subject.ips));
   VROEG_RETURN_IF_ERROR(Sign(cert.get(), ca.key.get()));
 
-  VROEG_ASSIGN_OR_RETURN(std::string key_pem, KeyToPem(key.get()));
-  VROEG_ASSIGN_OR_RETURN(std::string cert_pem, CertificateToPem(cert.get()));
   NewFiles created;
-  VROEG_RETURN_IF_ERROR(WriteFile(key_path, key_pem, 0600, o.force));
-  if (!o.force) created.Add(key_path);
-  VROEG_RETURN_IF_ERROR(WriteFile(cert_path, cert_pem, 0644, o.force));
-  if (!o.force) created.Add(cert_path);
+  VROEG_RETURN_IF_ERROR(
+      WriteKeyAndCertificate(key.get(), cert.get(), key_path, cert_path, o.force, &created));
   VROEG_RETURN_IF_ERROR(AppendToIndex(
       o.ca_dir, absl::StrCat(serial_hex, "\t", subject.identity, "\t",
                              absl::FormatTime(absl::RFC3339_sec, not_after, absl::UTCTimeZone()),
