@@ -1,22 +1,24 @@
 #include "agent/agent_daemon.h"
 
-#include <fstream>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
+#include "agent/agent_status.h"
+#include "agent/catalogue_cache.h"
 #include "agent/collector_client.h"
 #include "agent/drop_folder.h"
 #include "agent/file_intake.h"
 #include "agent/forwarder.h"
 #include "agent/spool/file_spool.h"
 #include "common/backoff.h"
-#include "common/catalogue.h"
+#include "common/config_file.h"
 #include "common/period.h"
 #include "common/process_lifecycle.h"
+#include "common/status_macros.h"
 #include "common/tls.h"
-#include "common/yaml_proto.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
@@ -43,22 +45,29 @@ prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string&
   return family;
 }
 
+// The drop folders, replaced whole on reload.
+struct Folders {
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<DropFolder>> list ABSL_GUARDED_BY(mu);
+
+  size_t Waiting() {
+    absl::MutexLock lock(&mu);
+    size_t waiting = 0;
+    for (const auto& folder : list) waiting += folder->waiting();
+    return waiting;
+  }
+};
+
 // The spool's and folders' state, read at scrape time.
 class AgentStateCollectable : public prometheus::Collectable {
  public:
-  AgentStateCollectable(const Spool* spool, const Clock* clock,
-                        const std::vector<std::unique_ptr<DropFolder>>* folders, absl::Mutex* mu)
-      : spool_(spool), clock_(clock), folders_(folders), folders_mu_(mu) {}
+  AgentStateCollectable(const Spool* spool, const Clock* clock, Folders* folders)
+      : spool_(spool), clock_(clock), folders_(folders) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const SpoolStats stats = spool_->Stats();
     const double age =
         stats.oldest_pending ? absl::ToDoubleSeconds(clock_->Now() - *stats.oldest_pending) : 0;
-    size_t waiting = 0;
-    {
-      absl::MutexLock lock(folders_mu_);
-      for (const auto& folder : *folders_) waiting += folder->waiting();
-    }
     return {
         GaugeFamily("vroeg_agent_spool_bytes", "Bytes the spool holds on disk.",
                     static_cast<double>(stats.disk_bytes)),
@@ -73,16 +82,69 @@ class AgentStateCollectable : public prometheus::Collectable {
                     prometheus::MetricType::Counter),
         GaugeFamily("vroeg_agent_drop_folder_files",
                     "Files waiting in the drop folders, complete or not.",
-                    static_cast<double>(waiting)),
+                    static_cast<double>(folders_->Waiting())),
     };
   }
 
  private:
   const Spool* spool_;
   const Clock* clock_;
-  const std::vector<std::unique_ptr<DropFolder>>* folders_;
-  absl::Mutex* folders_mu_;
+  Folders* folders_;
 };
+
+// The collector connection in force; a reload swaps it while calls on the old one finish.
+class CurrentCollector : public SubmissionSender {
+ public:
+  std::shared_ptr<CollectorClient> Get() const {
+    absl::MutexLock lock(&mu_);
+    return client_;
+  }
+  void Set(std::shared_ptr<CollectorClient> client) {
+    absl::MutexLock lock(&mu_);
+    client_ = std::move(client);
+  }
+  absl::StatusOr<api::v1::SubmitResponse> Submit(const api::v1::SubmitRequest& request) override {
+    return Get()->Submit(request);
+  }
+  bool AwaitConnected(absl::Duration timeout) override { return Get()->AwaitConnected(timeout); }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::shared_ptr<CollectorClient> client_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::StatusOr<std::vector<std::unique_ptr<DropFolder>>> OpenFolders(const AgentSettings& settings,
+                                                                     const Clock* clock) {
+  std::vector<std::unique_ptr<DropFolder>> folders;
+  const auto& config = settings.config;
+  for (int i = 0; i < config.drop_folders_size(); ++i) {
+    const auto& folder_config = config.drop_folders(i);
+    DropFolderOptions options;
+    options.settle = absl::Seconds(folder_config.settle_seconds());
+    auto folder =
+        DropFolder::Open(ResolvePath(settings.base_dir, folder_config.path()), options, clock);
+    if (!folder.ok()) {
+      return absl::Status(folder.status().code(),
+                          absl::StrCat("drop_folders[", i, "].path: ", folder.status().message()));
+    }
+    folders.push_back(*std::move(folder));
+  }
+  return folders;
+}
+
+std::unique_ptr<BackoffStrategy> MakeBackoff(const config::v1::AgentConfig& config) {
+  return std::make_unique<JitteredExponentialBackoff>(
+      absl::Milliseconds(config.retry().initial_milliseconds()),
+      absl::Seconds(config.retry().max_seconds()));
+}
+
+absl::Status CheckRunSettings(const AgentSettings& settings) {
+  if (settings.config.drop_folders().empty()) {
+    return absl::InvalidArgumentError(
+        "drop_folders: `vroeg-agent run` needs at least one folder to watch");
+  }
+  return absl::OkStatus();
+}
 
 class AgentDaemonImpl : public AgentDaemon {
  public:
@@ -100,6 +162,7 @@ class AgentDaemonImpl : public AgentDaemon {
     if (intake_.joinable()) intake_.join();
     if (forwarding_.joinable()) forwarding_.join();
     if (forwarding_started_) {
+      WriteStatus(/*running=*/false);
       logger_->Info("stopped", {{"pending", spool_->Stats().pending_submissions}});
     }
     stopped_.Notify();
@@ -107,46 +170,64 @@ class AgentDaemonImpl : public AgentDaemon {
 
   ~AgentDaemonImpl() override { Shutdown(); }
 
+  absl::Status Reload(const std::string& config_path) override {
+    absl::Status status = Apply(config_path);
+    if (status.ok()) {
+      logger_->Info("reloaded", {{"config", config_path}});
+    } else {
+      logger_->Error("reload_failed", {{"config", config_path},
+                                       {"reason", status.message()},
+                                       {"effect", "the previous configuration stays in force"}});
+      board_->RecordError(status, clock_->Now());
+    }
+    return status;
+  }
+
   static absl::StatusOr<std::unique_ptr<AgentDaemon>> Start(const AgentSettings& settings,
                                                             const Clock* clock, Logger* logger) {
+    VROEG_RETURN_IF_ERROR(CheckRunSettings(settings));
     const auto& config = settings.config;
-    if (config.drop_folders().empty()) {
-      return absl::InvalidArgumentError(
-          "drop_folders: `vroeg-agent run` needs at least one folder to watch");
-    }
     auto self = std::unique_ptr<AgentDaemonImpl>(new AgentDaemonImpl());
     self->clock_ = clock;
     self->logger_ = logger;
-    self->scan_interval_ = absl::Seconds(config.scan_interval_seconds());
+    self->settings_ = settings;
+    {
+      absl::MutexLock lock(&self->mu_);
+      self->scan_interval_ = absl::Seconds(config.scan_interval_seconds());
+    }
 
     auto client = CollectorClient::Create(settings);
     if (!client.ok()) return client.status();
-    self->client_ = *std::move(client);
+    self->collector_.Set(*std::move(client));
+    const ReporterId reporter = self->collector_.Get()->reporter();
 
-    const std::string spool_path = ResolvePath(settings.base_dir, config.spool().path());
+    self->spool_path_ = ResolvePath(settings.base_dir, config.spool().path());
     FileSpoolOptions options;
     options.max_bytes = config.spool().max_bytes();
-    auto spool = FileSpool::Open(spool_path, options, clock, logger);
+    auto spool = FileSpool::Open(self->spool_path_, options, clock, logger);
     if (!spool.ok()) {
       return absl::Status(spool.status().code(),
                           absl::StrCat("spool.path: ", spool.status().message()));
     }
     self->spool_ = *std::move(spool);
-    self->catalogue_cache_ = spool_path + ".catalogue.binpb";
+    self->catalogue_ =
+        std::make_unique<CatalogueCache>(CatalogueCache::PathForSpool(self->spool_path_));
 
-    for (int i = 0; i < config.drop_folders_size(); ++i) {
-      const auto& folder_config = config.drop_folders(i);
-      DropFolderOptions folder_options;
-      folder_options.settle = absl::Seconds(folder_config.settle_seconds());
-      auto folder = DropFolder::Open(ResolvePath(settings.base_dir, folder_config.path()),
-                                     folder_options, clock);
-      if (!folder.ok()) {
-        return absl::Status(
-            folder.status().code(),
-            absl::StrCat("drop_folders[", i, "].path: ", folder.status().message()));
-      }
-      self->folders_.push_back(*std::move(folder));
+    auto folders = OpenFolders(settings, clock);
+    if (!folders.ok()) return folders.status();
+    {
+      absl::MutexLock lock(&self->folders_.mu);
+      self->folders_.list = *std::move(folders);
     }
+
+    agent::v1::AgentStatus identity;
+    identity.set_reporter(reporter.Urn());
+    identity.set_collector(config.collector());
+    identity.set_spool_path(self->spool_path_);
+    identity.set_spool_max_bytes(config.spool().max_bytes());
+    identity.set_update_interval_seconds(config.scan_interval_seconds());
+    self->board_ = std::make_unique<StatusBoard>(std::move(identity), clock->Now());
+    self->status_path_ = StatusFilePath(self->spool_path_);
 
     self->registry_ = std::make_shared<prometheus::Registry>();
     auto& files = prometheus::BuildCounter()
@@ -167,33 +248,32 @@ class AgentDaemonImpl : public AgentDaemon {
       self->sends_[static_cast<int>(outcome)] =
           &sends.Add({{"outcome", std::string(SendOutcomeName(outcome))}});
     }
-    self->state_ = std::make_shared<AgentStateCollectable>(self->spool_.get(), clock,
-                                                           &self->folders_, &self->folders_mu_);
+    self->state_ =
+        std::make_shared<AgentStateCollectable>(self->spool_.get(), clock, &self->folders_);
     auto metrics = StartMetricsEndpoint("metrics_listen", config.metrics_listen(),
                                         {self->registry_, self->state_});
     if (!metrics.ok()) return metrics.status();
     self->metrics_ = *std::move(metrics);
 
-    self->forwarder_ =
-        std::make_unique<Forwarder>(self->spool_.get(), self->client_.get(),
-                                    std::make_unique<JitteredExponentialBackoff>(
-                                        absl::Milliseconds(config.retry().initial_milliseconds()),
-                                        absl::Seconds(config.retry().max_seconds())),
-                                    logger);
+    self->forwarder_ = std::make_unique<Forwarder>(self->spool_.get(), &self->collector_,
+                                                   MakeBackoff(config), logger);
     AgentDaemonImpl* raw = self.get();
-    self->forwarder_->SetOutcomeObserver(
-        [raw](SendOutcome outcome) { raw->sends_[static_cast<int>(outcome)]->Increment(); });
+    self->forwarder_->SetObserver([raw](const SendReport& report) { raw->Observe(report); });
 
-    self->LoadCachedCatalogue();
+    if (auto cached = self->catalogue_->LoadCopy()) {
+      logger->Info("catalogue_cached", {{"version", cached->version()}});
+    }
     const std::string metrics_host =
         config.metrics_listen().substr(0, config.metrics_listen().rfind(':'));
     logger->Info(
         "listening",
-        {{"reporter", self->client_->reporter().Urn()},
+        {{"reporter", reporter.Urn()},
          {"collector", config.collector()},
          {"metrics", absl::StrCat("http://", metrics_host, ":", self->metrics_.port, "/metrics")},
-         {"spool", spool_path},
+         {"spool", self->spool_path_},
+         {"status", self->status_path_},
          {"pending", self->spool_->Stats().pending_submissions}});
+    self->WriteStatus(/*running=*/true);
     self->forwarding_ = std::thread([raw] { raw->forwarder_->Run(); });
     self->forwarding_started_ = true;
     self->intake_ = std::thread([raw] { raw->RunIntake(); });
@@ -203,93 +283,166 @@ class AgentDaemonImpl : public AgentDaemon {
  private:
   AgentDaemonImpl() = default;
 
-  // A catalogue fetched by an earlier run lets files be taken while the collector is down.
-  void LoadCachedCatalogue() {
-    std::ifstream in(catalogue_cache_, std::ios::binary);
-    catalogue::v1::Catalogue proto;
-    if (!in || !proto.ParseFromIstream(&in)) return;
-    auto catalogue = Catalogue::FromProto(std::move(proto));
-    if (!catalogue.ok()) return;
-    catalogue_ = *catalogue;
-    logger_->Info("catalogue_cached", {{"version", catalogue_->version()}});
+  // Builds everything the new configuration needs before changing anything, so that a bad
+  // file leaves the daemon as it was.
+  absl::Status Apply(const std::string& config_path) {
+    VROEG_ASSIGN_OR_RETURN(AgentSettings settings, LoadAgentSettings(config_path));
+    VROEG_RETURN_IF_ERROR(CheckRunSettings(settings));
+    VROEG_ASSIGN_OR_RETURN(std::unique_ptr<CollectorClient> client,
+                           CollectorClient::Create(settings));
+    const ReporterId& old_reporter = collector_.Get()->reporter();
+    if (client->reporter().Urn() != old_reporter.Urn()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "tls.certificate: the new certificate is for ", client->reporter().Urn(),
+          " but this agent reports as ", old_reporter.Urn(),
+          "; the spool holds that reporter's submissions, so changing identity needs a restart "
+          "after the spool is empty"));
+    }
+    VROEG_ASSIGN_OR_RETURN(auto folders, OpenFolders(settings, clock_));
+
+    std::vector<std::string> need_restart;
+    const auto& old_config = settings_.config;
+    const auto& config = settings.config;
+    if (ResolvePath(settings.base_dir, config.spool().path()) != spool_path_) {
+      need_restart.push_back("spool.path");
+    }
+    if (config.spool().max_bytes() != old_config.spool().max_bytes()) {
+      need_restart.push_back("spool.max_bytes");
+    }
+    if (config.metrics_listen() != old_config.metrics_listen()) {
+      need_restart.push_back("metrics_listen");
+    }
+    if (!need_restart.empty()) {
+      logger_->Warning("reload_needs_restart",
+                       {{"settings", absl::StrJoin(need_restart, ",")},
+                        {"effect", "the old values stay in force until the agent restarts"}});
+    }
+
+    const bool collector_changed = config.collector() != old_config.collector() ||
+                                   config.collector_name() != old_config.collector_name();
+    collector_.Set(std::move(client));
+    board_->SetCollector(config.collector());
+    forwarder_->SetBackoff(MakeBackoff(config));
+    {
+      absl::MutexLock lock(&folders_.mu);
+      folders_.list = std::move(folders);
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      scan_interval_ = absl::Seconds(config.scan_interval_seconds());
+      // Another collector may serve another catalogue version.
+      if (collector_changed) refresh_catalogue_ = true;
+    }
+    settings_ = std::move(settings);
+    // Submissions waiting out a backoff for the old collector need not wait for the new one.
+    forwarder_->Notify();
+    return absl::OkStatus();
   }
 
-  // Fetches the collector's catalogue, which is authoritative, and keeps a copy for restarts.
-  void RefreshCatalogue() {
-    auto proto = client_->GetCatalogue();
-    if (!proto.ok()) {
-      if (catalogue_ == nullptr) {
+  void Observe(const SendReport& report) {
+    sends_[static_cast<int>(report.outcome)]->Increment();
+    const absl::Time now = clock_->Now();
+    if (report.outcome == SendOutcome::kAcknowledged) {
+      board_->RecordDelivered(report.submission, now);
+    } else {
+      board_->RecordError(report.response.status(), now, report.submission.request.submission_id(),
+                          report.submission.source);
+    }
+    WriteStatus(/*running=*/true);
+  }
+
+  void WriteStatus(bool running) {
+    absl::MutexLock lock(&status_write_mu_);
+    const auto status =
+        board_->Snapshot(spool_->Stats(), folders_.Waiting(), clock_->Now(), running);
+    absl::Status written = WriteStatusFile(status_path_, status);
+    // Logged once per kind of failure: it repeats every scan otherwise.
+    if (!written.ok() && status_write_error_ != written.code()) {
+      logger_->Warning("status_not_written", {{"reason", written.message()}});
+    }
+    status_write_error_ = written.code();
+  }
+
+  std::shared_ptr<const Catalogue> CurrentCatalogue() {
+    bool refresh;
+    {
+      absl::MutexLock lock(&mu_);
+      refresh = refresh_catalogue_ || !catalogue_->fetched();
+      refresh_catalogue_ = false;
+    }
+    if (!refresh) return catalogue_->current();
+    auto fetched = catalogue_->Refresh(*collector_.Get(), *logger_);
+    if (!fetched.ok()) {
+      // Only worth a warning while nothing can be taken; otherwise the cached copy serves.
+      if (catalogue_->current() == nullptr) {
         logger_->Warning("catalogue_unavailable",
-                         {{"reason", proto.status().message()},
+                         {{"reason", fetched.status().message()},
                           {"effect", "files wait in their folders until the collector answers"}});
       }
-      return;
+      board_->RecordError(fetched.status(), clock_->Now());
     }
-    auto catalogue = Catalogue::FromProto(*proto);
-    if (!catalogue.ok()) {
-      logger_->Error("catalogue_invalid", {{"reason", catalogue.status().message()}});
-      return;
-    }
-    const std::string temp = catalogue_cache_ + ".tmp";
-    {
-      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-      proto->SerializeToOstream(&out);
-    }
-    std::rename(temp.c_str(), catalogue_cache_.c_str());
-    if (catalogue_ == nullptr || catalogue_->version() != (*catalogue)->version()) {
-      logger_->Info("catalogue_loaded", {{"version", (*catalogue)->version()}});
-    }
-    catalogue_ = *catalogue;
-    catalogue_fetched_ = true;
+    return catalogue_->current();
   }
 
   void RunIntake() {
-    while (!Stopping(scan_interval_)) {
-      if (!catalogue_fetched_) RefreshCatalogue();
-      if (catalogue_ == nullptr) continue;
-      ValidationContext context{catalogue_, client_->reporter(), DutchDate(clock_->Now()), {}, ""};
-      bool spooled = false;
-      absl::MutexLock lock(&folders_mu_);
-      for (auto& folder : folders_) {
-        auto ready = folder->ReadyFiles();
-        if (!ready.ok()) {
-          logger_->Error("drop_folder_error", {{"reason", ready.status().message()}});
-          continue;
-        }
-        for (const std::string& path : *ready) {
-          auto outcome = TakeFile(path, context, *spool_, *folder, *logger_);
-          if (!outcome.ok()) {
-            logger_->Error("file_intake_error",
-                           {{"file", path}, {"reason", outcome.status().message()}});
-            continue;
-          }
-          files_[static_cast<int>(*outcome)]->Increment();
-          spooled |= *outcome == IntakeOutcome::kSpooled;
-          // A full spool will not take the next file either; try again next scan.
-          if (*outcome == IntakeOutcome::kDeferred) break;
-        }
-      }
-      if (spooled) forwarder_->Notify();
+    while (!Stopping()) {
+      TakeReadyFiles();
+      WriteStatus(/*running=*/true);
     }
   }
 
-  // Waits up to `timeout`; true when shutting down.
-  bool Stopping(absl::Duration timeout) {
+  void TakeReadyFiles() {
+    std::shared_ptr<const Catalogue> catalogue = CurrentCatalogue();
+    if (catalogue == nullptr) return;
+    ValidationContext context{
+        catalogue, collector_.Get()->reporter(), DutchDate(clock_->Now()), {}, ""};
+    bool spooled = false;
+    absl::MutexLock lock(&folders_.mu);
+    for (auto& folder : folders_.list) {
+      auto ready = folder->ReadyFiles();
+      if (!ready.ok()) {
+        logger_->Error("drop_folder_error", {{"reason", ready.status().message()}});
+        board_->RecordError(ready.status(), clock_->Now());
+        continue;
+      }
+      for (const std::string& path : *ready) {
+        auto outcome = TakeFile(path, context, *spool_, *folder, *logger_);
+        if (!outcome.ok()) {
+          logger_->Error("file_intake_error",
+                         {{"file", path}, {"reason", outcome.status().message()}});
+          board_->RecordError(outcome.status(), clock_->Now(), "", path);
+          continue;
+        }
+        files_[static_cast<int>(*outcome)]->Increment();
+        board_->RecordFile(*outcome);
+        spooled |= *outcome == IntakeOutcome::kSpooled;
+        // A full spool will not take the next file either; try again next scan.
+        if (*outcome == IntakeOutcome::kDeferred) break;
+      }
+    }
+    if (spooled) forwarder_->Notify();
+  }
+
+  // Waits one scan interval; true when shutting down.
+  bool Stopping() {
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), timeout);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), scan_interval_);
     return stopping_;
   }
 
   const Clock* clock_ = nullptr;
   Logger* logger_ = nullptr;
-  absl::Duration scan_interval_;
-  std::unique_ptr<CollectorClient> client_;
+  // The configuration in force; only Reload (one at a time, from the signal thread) changes it.
+  AgentSettings settings_;
+  CurrentCollector collector_;
+  std::string spool_path_;
   std::unique_ptr<Spool> spool_;
-  std::string catalogue_cache_;
-  std::shared_ptr<const Catalogue> catalogue_;
-  bool catalogue_fetched_ = false;
-  absl::Mutex folders_mu_;
-  std::vector<std::unique_ptr<DropFolder>> folders_;
+  std::unique_ptr<CatalogueCache> catalogue_;
+  Folders folders_;
+  std::unique_ptr<StatusBoard> board_;
+  std::string status_path_;
+  absl::Mutex status_write_mu_;
+  absl::StatusCode status_write_error_ ABSL_GUARDED_BY(status_write_mu_) = absl::StatusCode::kOk;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Counter* files_[3] = {};
   prometheus::Counter* sends_[3] = {};
@@ -298,6 +451,8 @@ class AgentDaemonImpl : public AgentDaemon {
   std::unique_ptr<Forwarder> forwarder_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration scan_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(2);
+  bool refresh_catalogue_ ABSL_GUARDED_BY(mu_) = false;
   absl::Notification stopped_;
   std::thread intake_;
   std::thread forwarding_;

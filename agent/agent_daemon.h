@@ -24,6 +24,12 @@ class AgentDaemon {
   virtual ~AgentDaemon() = default;
 
   virtual int metrics_port() const = 0;
+  // Reads the configuration file again and applies it without dropping work: new certificates,
+  // collector address, timeouts, retry settings, drop folders and scan interval. The spool and
+  // the metrics address are kept (a warning names them when they changed; they need a
+  // restart). On any error nothing changes and the previous configuration stays in force; the
+  // error names the setting at fault. Logs the outcome. Thread-safe.
+  virtual absl::Status Reload(const std::string& config_path) = 0;
   // Blocks until Shutdown is called from another thread.
   virtual void Wait() = 0;
   // Stops taking files, lets the call in flight finish and settle, and joins the threads. What

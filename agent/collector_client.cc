@@ -53,11 +53,11 @@ absl::StatusOr<std::unique_ptr<CollectorClient>> CollectorClient::Create(
   // Keepalive finds a connection that died silently (NAT, firewall) during a call.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveMilliseconds);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
-  auto channel =
+  client->channel_ =
       grpc::CreateCustomChannel(config.collector(), MutualTlsChannelCredentials(tls), args);
-  client->submission_ = api::v1::SubmissionService::NewStub(channel);
-  client->catalogue_ = api::v1::CatalogueService::NewStub(channel);
-  client->status_ = api::v1::StatusService::NewStub(channel);
+  client->submission_ = api::v1::SubmissionService::NewStub(client->channel_);
+  client->catalogue_ = api::v1::CatalogueService::NewStub(client->channel_);
+  client->status_ = api::v1::StatusService::NewStub(client->channel_);
   return client;
 }
 
@@ -92,6 +92,11 @@ absl::StatusOr<api::v1::SubmitResponse> CollectorClient::Submit(
   });
   if (!status.ok()) return Explain(status);
   return response;
+}
+
+bool CollectorClient::AwaitConnected(absl::Duration timeout) {
+  return channel_->WaitForConnected(std::chrono::system_clock::now() +
+                                    absl::ToChronoMilliseconds(timeout));
 }
 
 absl::StatusOr<api::v1::GetStatusResponse> CollectorClient::GetStatus() {

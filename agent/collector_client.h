@@ -9,6 +9,7 @@
 #include "agent/agent_settings.h"
 #include "agent/submission_sender.h"
 #include "common/identity.h"
+#include "grpcpp/channel.h"
 #include "vroeg/api/v1/catalogue_service.grpc.pb.h"
 #include "vroeg/api/v1/status.grpc.pb.h"
 #include "vroeg/api/v1/submission.grpc.pb.h"
@@ -29,6 +30,9 @@ class CollectorClient : public SubmissionSender {
 
   absl::StatusOr<catalogue::v1::Catalogue> GetCatalogue();
   absl::StatusOr<api::v1::SubmitResponse> Submit(const api::v1::SubmitRequest& request) override;
+  // gRPC makes progress on a connection only while some thread waits on the channel; between
+  // calls a reconnect would otherwise advance only with its slow background poller.
+  bool AwaitConnected(absl::Duration timeout) override;
   absl::StatusOr<api::v1::GetStatusResponse> GetStatus();
 
  private:
@@ -39,6 +43,7 @@ class CollectorClient : public SubmissionSender {
   ReporterId reporter_;
   std::string target_;
   absl::Duration timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<api::v1::SubmissionService::Stub> submission_;
   std::unique_ptr<api::v1::CatalogueService::Stub> catalogue_;
   std::unique_ptr<api::v1::StatusService::Stub> status_;

@@ -1,8 +1,10 @@
 #include "agent/file_submitter.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
+#include "agent/forwarder.h"
 #include "agent/sources/observation_reader.h"
 #include "common/digest.h"
 #include "common/grpc_status.h"
@@ -76,55 +78,137 @@ int CheckFiles(const std::vector<std::string>& paths, const ValidationContext& c
   return exit_code;
 }
 
-int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client, const Clock& clock,
-                std::ostream& out) {
-  auto proto = client.GetCatalogue();
-  if (!proto.ok()) {
-    out << "vroeg-agent: cannot fetch the catalogue: " << proto.status().message() << "\n";
-    return ClassifySendResult(proto.status()) == SendOutcome::kRetry ? kExitRetryLater : kExitUsage;
+namespace {
+
+// Reports how the collector settled one submission; returns the exit code it deserves.
+int ReportSettled(const std::string& source,
+                  const absl::StatusOr<api::v1::SubmitResponse>& response, std::ostream& out) {
+  if (response.ok()) {
+    if (response->duplicate()) {
+      out << source << ": already accepted earlier as submission " << response->submission_id()
+          << "; nothing new stored\n";
+    } else {
+      out << source << ": accepted: " << Plural(response->stored(), "observation") << " stored ("
+          << Plural(response->corrections(), "correction") << ") as submission "
+          << response->submission_id() << "\n";
+    }
+    return kExitOk;
   }
-  auto catalogue = Catalogue::FromProto(*std::move(proto));
-  if (!catalogue.ok()) {
-    out << "vroeg-agent: the collector's catalogue is unusable: " << catalogue.status().message()
-        << "\n";
-    return kExitUsage;
+  const absl::Status& status = response.status();
+  out << source << ": rejected by the collector (" << absl::StatusCodeToString(status.code())
+      << "): " << status.message() << "\n";
+  if (auto rejection = GetRejection(status)) {
+    std::vector<Problem> problems;
+    for (const auto& p : rejection->problems()) {
+      problems.push_back(Problem{p.source_row(), p.source_column(), p.value(), p.message()});
+    }
+    out << FormatProblems(problems, kShownProblems, "  ");
   }
-  ValidationContext context{*catalogue, client.reporter(), DutchDate(clock.Now()), {}, ""};
+  out << "  (set aside in the spool's quarantine directory; fix the file and submit it again)\n";
+  return kExitRejected;
+}
+
+// The catalogue to check against: the collector's, else the copy from the last contact.
+absl::StatusOr<std::shared_ptr<const Catalogue>> CatalogueForSubmit(CollectorClient& client,
+                                                                    CatalogueCache& cache,
+                                                                    Logger& logger,
+                                                                    std::ostream& out) {
+  auto fetched = cache.Refresh(client, logger);
+  if (fetched.ok()) return *fetched;
+  if (ClassifySendResult(fetched.status()) == SendOutcome::kRetry) {
+    if (auto copy = cache.LoadCopy()) {
+      out << "vroeg-agent: the collector is unreachable; checking against the catalogue "
+             "version "
+          << copy->version() << " kept from the last contact\n";
+      return copy;
+    }
+  }
+  return fetched.status();
+}
+
+}  // namespace
+
+int SubmitFiles(const std::vector<std::string>& paths, CollectorClient& client, Spool& spool,
+                CatalogueCache& catalogue_cache, const SubmitOptions& options, const Clock& clock,
+                Logger& logger, std::ostream& out, ProgressLine& progress) {
   int exit_code = kExitOk;
-  for (const std::string& path : paths) {
-    PreparedFile file = PrepareFile(path, context);
-    if (ReportUnfit(file, out)) {
-      exit_code = std::max(exit_code, kExitRejected);
-      continue;
+  // Submission sequence -> file, for the files of this run.
+  std::map<uint64_t, std::string> ours;
+  if (!paths.empty()) {
+    auto catalogue = CatalogueForSubmit(client, catalogue_cache, logger, out);
+    if (!catalogue.ok()) {
+      out << "vroeg-agent: cannot fetch the catalogue: " << catalogue.status().message() << "\n";
+      return ClassifySendResult(catalogue.status()) == SendOutcome::kRetry ? kExitRetryLater
+                                                                           : kExitUsage;
     }
-    auto response = client.Submit(file.request);
-    if (response.ok()) {
-      if (response->duplicate()) {
-        out << path << ": already accepted earlier as submission " << response->submission_id()
-            << "; nothing new stored\n";
-      } else {
-        out << path << ": accepted: " << Plural(response->stored(), "observation") << " stored ("
-            << Plural(response->corrections(), "correction") << ") as submission "
-            << response->submission_id() << "\n";
+    ValidationContext context{*catalogue, client.reporter(), DutchDate(clock.Now()), {}, ""};
+    for (const std::string& path : paths) {
+      PreparedFile file = PrepareFile(path, context);
+      if (ReportUnfit(file, out)) {
+        exit_code = std::max(exit_code, kExitRejected);
+        continue;
       }
-      continue;
-    }
-    const absl::Status& status = response.status();
-    if (ClassifySendResult(status) == SendOutcome::kRetry) {
-      out << path << ": not sent, try again later: " << status.message() << "\n";
-      exit_code = std::max(exit_code, kExitRetryLater);
-      continue;
-    }
-    out << path << ": rejected by the collector (" << absl::StatusCodeToString(status.code())
-        << "): " << status.message() << "\n";
-    if (auto rejection = GetRejection(status)) {
-      std::vector<Problem> problems;
-      for (const auto& p : rejection->problems()) {
-        problems.push_back(Problem{p.source_row(), p.source_column(), p.value(), p.message()});
+      auto sequence = spool.Append(file.request, path);
+      if (!sequence.ok()) {
+        out << path << ": not spooled: " << sequence.status().message() << "\n";
+        exit_code = std::max(
+            exit_code, absl::IsResourceExhausted(sequence.status()) ? kExitRetryLater : kExitUsage);
+        continue;
       }
-      out << FormatProblems(problems, kShownProblems, "  ");
+      ours.emplace(*sequence, path);
     }
-    exit_code = std::max(exit_code, kExitRejected);
+  }
+
+  size_t settled = 0;
+  absl::Status last_failure;
+  Forwarder forwarder(
+      &spool, &client,
+      std::make_unique<JitteredExponentialBackoff>(options.retry_initial, options.retry_max),
+      &logger);
+  forwarder.SetObserver([&](const SendReport& report) {
+    if (report.outcome == SendOutcome::kRetry) {
+      last_failure = report.response.status();
+      return;
+    }
+    progress.Clear();
+    auto it = ours.find(report.submission.sequence);
+    std::string source = report.submission.source;
+    if (it == ours.end()) {
+      source = absl::StrCat(source, " (spooled earlier)");
+    } else {
+      ours.erase(it);
+      ++settled;
+    }
+    exit_code = std::max(exit_code, ReportSettled(source, report.response, out));
+  });
+
+  const absl::Time deadline = clock.Now() + options.wait;
+  while (true) {
+    auto pass = forwarder.SendPending();
+    if (!pass.ok()) {
+      progress.Clear();
+      out << "vroeg-agent: the spool failed: " << pass.status().message() << "\n";
+      return kExitUsage;
+    }
+    if (!pass->retry_after) break;
+    const absl::Duration remaining = deadline - clock.Now();
+    if (remaining <= absl::ZeroDuration()) break;
+    const absl::Duration delay = std::min(*pass->retry_after, remaining);
+    progress.Update(absl::StrCat("delivering: ", settled, " of ", settled + ours.size(),
+                                 " settled; retrying in ",
+                                 absl::FormatDuration(absl::Ceil(delay, absl::Seconds(1))), " (",
+                                 last_failure.message(), ")"));
+    forwarder.WaitToRetry(delay);
+  }
+  progress.Clear();
+  if (const SpoolStats stats = spool.Stats(); stats.pending_submissions > 0) {
+    for (const auto& [sequence, path] : ours) {
+      out << path << ": spooled, not yet acknowledged: " << last_failure.message() << "\n";
+    }
+    out << "vroeg-agent: " << Plural(stats.pending_submissions, "submission")
+        << " wait in the spool; `vroeg-agent submit` without files or `vroeg-agent run` "
+           "delivers them\n";
+    exit_code = std::max(exit_code, kExitRetryLater);
   }
   return exit_code;
 }

@@ -1,5 +1,6 @@
 #include "agent/forwarder.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,7 @@ Forwarder::Forwarder(Spool* spool, SubmissionSender* sender,
 
 absl::StatusOr<ForwardPass> Forwarder::SendPending() {
   ForwardPass pass;
+  connection_failed_ = false;
   while (true) {
     VROEG_ASSIGN_OR_RETURN(std::vector<SpooledSubmission> pending, spool_->Peek(batch_));
     if (pending.empty()) return pass;
@@ -27,7 +29,7 @@ absl::StatusOr<ForwardPass> Forwarder::SendPending() {
       auto response = sender_->Submit(submission.request);
       const absl::Status& status = response.status();
       const SendOutcome outcome = ClassifySendResult(status);
-      if (observer_) observer_(outcome);
+      // Settled first, so that an observer never reports a delivery the spool may still repeat.
       switch (outcome) {
         case SendOutcome::kAcknowledged:
           VROEG_RETURN_IF_ERROR(spool_->Acknowledge(submission.sequence));
@@ -52,13 +54,16 @@ absl::StatusOr<ForwardPass> Forwarder::SendPending() {
           break;
         case SendOutcome::kRetry:
           pass.retry_after = NextDelayHonouringHint(*backoff_, RetryAfterHint(status));
+          connection_failed_ = status.code() == absl::StatusCode::kUnavailable;
           logger_->Warning("submission_retry",
                            {{"submission_id", submission.request.submission_id()},
                             {"code", absl::StatusCodeToString(status.code())},
                             {"reason", status.message()},
                             {"retry_in_seconds", absl::ToDoubleSeconds(*pass.retry_after)}});
+          if (observer_) observer_(SendReport{submission, response, outcome});
           return pass;
       }
+      if (observer_) observer_(SendReport{submission, response, outcome});
     }
   }
 }
@@ -66,7 +71,7 @@ absl::StatusOr<ForwardPass> Forwarder::SendPending() {
 void Forwarder::Run() {
   // The first pass runs at once: the spool may hold what an earlier run left.
   std::optional<absl::Duration> backoff = absl::ZeroDuration();
-  while (Wait(backoff)) {
+  while (backoff ? WaitToRetry(*backoff) : Wait(std::nullopt)) {
     auto pass = SendPending();
     if (pass.ok()) {
       backoff = pass->retry_after;
@@ -79,8 +84,31 @@ void Forwarder::Run() {
   }
 }
 
+void Forwarder::SetBackoff(std::unique_ptr<BackoffStrategy> backoff) {
+  absl::MutexLock lock(&mu_);
+  next_backoff_ = std::move(backoff);
+}
+
+bool Forwarder::WaitToRetry(absl::Duration delay) {
+  if (!connection_failed_) return Wait(delay);
+  // Slices keep Stop responsive: a wait for the connection cannot be interrupted.
+  constexpr absl::Duration kSlice = absl::Milliseconds(500);
+  const absl::Time deadline = absl::Now() + delay;
+  for (absl::Duration left = delay; left > absl::ZeroDuration(); left = deadline - absl::Now()) {
+    if (Stopping()) return false;
+    if (sender_->AwaitConnected(std::min(left, kSlice))) break;
+  }
+  return !Stopping();
+}
+
+bool Forwarder::Stopping() {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
 bool Forwarder::Wait(std::optional<absl::Duration> backoff) {
   absl::MutexLock lock(&mu_);
+  if (next_backoff_ != nullptr) backoff_ = std::move(next_backoff_);
   if (backoff) {
     // New submissions do not make the collector come back sooner: only Stop cuts this short.
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };

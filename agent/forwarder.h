@@ -18,6 +18,13 @@
 
 namespace vroeg {
 
+// One attempt to deliver a spooled submission, as the forwarder settled it.
+struct SendReport {
+  const SpooledSubmission& submission;
+  const absl::StatusOr<api::v1::SubmitResponse>& response;
+  SendOutcome outcome;
+};
+
 // What one pass over the spool did.
 struct ForwardPass {
   uint64_t acknowledged = 0;
@@ -48,10 +55,18 @@ class Forwarder {
   // when Stop is called is completed and settled before Run returns.
   void Run();
 
-  // Called with the outcome of every send, e.g. to count it; set before Run.
-  void SetOutcomeObserver(std::function<void(SendOutcome)> observer) {
+  // Called after every send has been settled, e.g. to count it or report it; set before Run.
+  void SetObserver(std::function<void(const SendReport&)> observer) {
     observer_ = std::move(observer);
   }
+
+  // Replaces the backoff (new retry settings); takes effect before the next wait.
+  void SetBackoff(std::unique_ptr<BackoffStrategy> backoff);
+
+  // Waits out `delay` before the next pass after a retryable failure: ends early when the
+  // failure was a lost connection and the collector is reachable again, or on Stop. False when
+  // stopped.
+  bool WaitToRetry(absl::Duration delay);
 
   // New submissions were appended.
   void Notify();
@@ -60,6 +75,7 @@ class Forwarder {
  private:
   // Waits out `backoff` (or, without one, until notified); false when stopped.
   bool Wait(std::optional<absl::Duration> backoff);
+  bool Stopping();
 
   Spool* spool_;
   SubmissionSender* sender_;
@@ -67,9 +83,12 @@ class Forwarder {
   Logger* logger_;
   size_t batch_;
   absl::Duration idle_poll_;
-  std::function<void(SendOutcome)> observer_;
+  std::function<void(const SendReport&)> observer_;
+  // Set by SendPending when the last pass ended on a failure to reach the collector.
+  bool connection_failed_ = false;
 
   absl::Mutex mu_;
+  std::unique_ptr<BackoffStrategy> next_backoff_ ABSL_GUARDED_BY(mu_);
   bool notified_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -1,5 +1,7 @@
 // vroeg-agent: reads a provider's or municipality's exports and submits them to the regional
 // collector. Logic lives in the agent libraries; this file only parses the command line.
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -7,13 +9,17 @@
 #include "CLI/CLI.hpp"
 #include "agent/agent_daemon.h"
 #include "agent/agent_settings.h"
+#include "agent/agent_status.h"
+#include "agent/catalogue_cache.h"
 #include "agent/collector_client.h"
 #include "agent/file_submitter.h"
+#include "agent/spool/file_spool.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
 #include "common/command_line.h"
 #include "common/period.h"
 #include "common/process_lifecycle.h"
+#include "common/progress_line.h"
 #include "common/reporter_certificate.h"
 #include "common/tls.h"
 
@@ -35,10 +41,45 @@ int RunDaemon(const std::string& config_path) {
     logger.Error("start_failed", {{"reason", daemon.status().message()}});
     return Fail(daemon.status().message());
   }
-  std::thread waiter = vroeg::StopOnSignal(logger, [&] { (*daemon)->Shutdown(); });
+  std::thread waiter = vroeg::StopOnSignal(
+      logger, [&] { (*daemon)->Shutdown(); },
+      [&] { (*daemon)->Reload(config_path).IgnoreError(); });
   (*daemon)->Wait();
   waiter.join();
   return vroeg::kExitOk;
+}
+
+int SubmitThroughSpool(const vroeg::AgentSettings& settings, const std::vector<std::string>& files,
+                       absl::Duration wait, const vroeg::Clock& clock) {
+  auto client = vroeg::CollectorClient::Create(settings);
+  if (!client.ok()) return Fail(client.status().message());
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  // On a terminal the progress line says what the forwarder is doing; its log lines would only
+  // scroll it away. Spool damage found at opening is always shown.
+  vroeg::Logger spool_logger(stderr, &clock, vroeg::LogLevel::kWarning);
+  vroeg::Logger forwarder_logger(stderr, &clock,
+                                 terminal ? vroeg::LogLevel::kError : vroeg::LogLevel::kWarning);
+  const std::string spool_path =
+      vroeg::ResolvePath(settings.base_dir, settings.config.spool().path());
+  vroeg::FileSpoolOptions spool_options;
+  spool_options.max_bytes = settings.config.spool().max_bytes();
+  auto spool = vroeg::FileSpool::Open(spool_path, spool_options, &clock, &spool_logger);
+  if (!spool.ok()) {
+    return Fail(absl::StrCat(
+        "spool.path: ", spool.status().message(),
+        absl::IsFailedPrecondition(spool.status())
+            ? "; if `vroeg-agent run` uses this configuration, copy the files into one of its "
+              "drop folders instead, or stop it first"
+            : ""));
+  }
+  vroeg::CatalogueCache catalogue(vroeg::CatalogueCache::PathForSpool(spool_path));
+  vroeg::SubmitOptions options;
+  options.wait = wait;
+  options.retry_initial = absl::Milliseconds(settings.config.retry().initial_milliseconds());
+  options.retry_max = absl::Seconds(settings.config.retry().max_seconds());
+  vroeg::ProgressLine progress(std::cerr, terminal);
+  return vroeg::SubmitFiles(files, **client, **spool, catalogue, options, clock, forwarder_logger,
+                            std::cout, progress);
 }
 
 }  // namespace
@@ -47,7 +88,9 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Submits youth-care indicator exports (CSV or JSON) to the regional "
       "collector over mutual TLS.\nExit codes: 0 all accepted, 1 a file was rejected (fix it), "
-      "2 usage or configuration error, 3 collector unreachable (try again later)."};
+      "2 usage or configuration error, 3 not (yet) acknowledged: the collector is unreachable and "
+      "the submissions wait in the spool (run submit again later, or let `vroeg-agent run` deliver "
+      "them)."};
   app.name("vroeg-agent");
   app.set_version_flag("--version", std::string("vroeg-agent ") + VROEG_VERSION);
   app.require_subcommand(1);
@@ -60,7 +103,15 @@ int main(int argc, char** argv) {
       "submission; prints per file what was stored or exactly why not");
   submit->add_option("-c,--config", config_path, "Agent configuration file (YAML)")
       ->capture_default_str();
-  submit->add_option("files", files, "CSV or JSON files to submit")->required();
+  submit->add_option("files", files,
+                     "CSV or JSON files to submit; without files, delivers what the spool holds");
+  double wait_seconds = 60;
+  submit
+      ->add_option("--wait", wait_seconds,
+                   "Seconds to keep retrying for the collector's acknowledgement; what is not "
+                   "acknowledged by then stays in the spool (exit code 3)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   auto* run = app.add_subcommand(
       "run",
@@ -71,6 +122,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool validate_only = false;
   run->add_flag("--validate-config", validate_only, "Check the configuration file and exit");
+
+  bool status_json = false;
+  auto* status = app.add_subcommand(
+      "status",
+      "Show what `vroeg-agent run` is doing: spool depth, oldest pending submission, last "
+      "success and last error. Exit code 0 when the daemon runs, 3 when it does not or does not "
+      "respond");
+  status->add_option("-c,--config", config_path, "Agent configuration file (YAML)")
+      ->capture_default_str();
+  status->add_flag("--json", status_json, "Print the status as JSON, for scripts");
 
   std::string catalogue_path = "/usr/share/vroeg/catalogue.yaml";
   std::string reporter_urn;
@@ -95,12 +156,15 @@ int main(int argc, char** argv) {
   }
   if (*run) return RunDaemon(config_path);
 
+  if (*status) {
+    auto settings = vroeg::LoadAgentSettings(config_path);
+    if (!settings.ok()) return Fail(settings.status().message());
+    return vroeg::ShowAgentStatus(*settings, clock, status_json, std::cout, std::cerr);
+  }
   if (*submit) {
     auto settings = vroeg::LoadAgentSettings(config_path);
     if (!settings.ok()) return Fail(settings.status().message());
-    auto client = vroeg::CollectorClient::Create(*settings);
-    if (!client.ok()) return Fail(client.status().message());
-    return vroeg::SubmitFiles(files, **client, clock, std::cout);
+    return SubmitThroughSpool(*settings, files, absl::Seconds(wait_seconds), clock);
   }
 
   auto catalogue = vroeg::Catalogue::LoadFile(catalogue_path);

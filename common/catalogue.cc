@@ -72,8 +72,9 @@ absl::Status CheckMetricName(absl::string_view where, absl::string_view name,
   }
   const absl::string_view suffix = RequiredSuffix(unit);
   if (!suffix.empty() && !absl::EndsWith(name, suffix)) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": '", name, "' must end in ", suffix,
-                                                   " for unit ", ShortEnumName(*catalogue::v1::Unit_descriptor()->FindValueByNumber(unit))));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": '", name, "' must end in ", suffix, " for unit ",
+                     ShortEnumName(*catalogue::v1::Unit_descriptor()->FindValueByNumber(unit))));
   }
   return absl::OkStatus();
 }
@@ -121,7 +122,8 @@ absl::Status CheckIndicator(const Indicator& indicator, const std::string& where
       return fail("metric.region_name is set but aggregation is NONE");
     }
     catalogue::v1::Unit region_unit = indicator.unit();
-    if (indicator.aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE) region_unit = catalogue::v1::UNIT_COUNT;
+    if (indicator.aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE)
+      region_unit = catalogue::v1::UNIT_COUNT;
     VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.region_name"),
                                           indicator.metric().region_name(), region_unit));
   }

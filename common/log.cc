@@ -63,6 +63,7 @@ std::string Logger::Format(LogLevel level, absl::string_view event,
 }
 
 void Logger::Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields) {
+  if (level < min_level_) return;
   std::string line = Format(level, event, fields);
   line.push_back('\n');
   absl::MutexLock lock(&mu_);

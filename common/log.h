@@ -30,8 +30,10 @@ struct LogField {
 // event can be found and parsed by log tools. Thread-safe: each line is written whole.
 class Logger {
  public:
-  // Does not own `out` or `clock`; both must outlive the logger.
-  Logger(std::FILE* out, const Clock* clock) : out_(out), clock_(clock) {}
+  // Does not own `out` or `clock`; both must outlive the logger. Events below `min_level` are
+  // not written (a command line tool that reports to its user in prose wants only the worst).
+  Logger(std::FILE* out, const Clock* clock, LogLevel min_level = LogLevel::kDebug)
+      : out_(out), clock_(clock), min_level_(min_level) {}
 
   void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields);
   void Info(absl::string_view event, std::initializer_list<LogField> fields = {}) {
@@ -51,6 +53,7 @@ class Logger {
  private:
   std::FILE* out_;
   const Clock* clock_;
+  const LogLevel min_level_;
   absl::Mutex mu_;
 };
 

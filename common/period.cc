@@ -40,7 +40,8 @@ std::string FormatIsoDate(absl::CivilDay day) {
 
 absl::StatusOr<type::v1::Granularity> GranularityOf(absl::CivilDay start, absl::CivilDay end) {
   if (start == end) return type::v1::GRANULARITY_DAY;
-  if (end - start == 6 && absl::GetWeekday(start) == absl::Weekday::monday) return type::v1::GRANULARITY_WEEK;
+  if (end - start == 6 && absl::GetWeekday(start) == absl::Weekday::monday)
+    return type::v1::GRANULARITY_WEEK;
   if (start.day() == 1 && IsLastDayOfMonth(end)) {
     const int months = (end.year() - start.year()) * 12 + (end.month() - start.month()) + 1;
     if (months == 1) return type::v1::GRANULARITY_MONTH;

@@ -21,7 +21,8 @@ std::string FormatProblems(const std::vector<Problem>& problems, size_t limit,
   }
   if (problems.size() > limit) {
     const size_t more = problems.size() - limit;
-    absl::StrAppend(&out, indent, "... and ", more, more == 1 ? " more problem\n" : " more problems\n");
+    absl::StrAppend(&out, indent, "... and ", more,
+                    more == 1 ? " more problem\n" : " more problems\n");
   }
   return out;
 }

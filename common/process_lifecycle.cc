@@ -12,6 +12,7 @@ sigset_t StopSignals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   return signals;
 }
 
@@ -22,13 +23,25 @@ void BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-std::thread StopOnSignal(Logger& logger, std::function<void()> stop) {
-  return std::thread([&logger, stop = std::move(stop)] {
+std::thread StopOnSignal(Logger& logger, std::function<void()> stop, std::function<void()> reload) {
+  return std::thread([&logger, stop = std::move(stop), reload = std::move(reload)] {
     const sigset_t signals = StopSignals();
-    int signal = 0;
-    sigwait(&signals, &signal);
-    logger.Info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    stop();
+    while (true) {
+      int signal = 0;
+      if (sigwait(&signals, &signal) != 0) continue;
+      if (signal != SIGHUP) {
+        logger.Info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        stop();
+        return;
+      }
+      if (reload) {
+        logger.Info("reloading", {{"signal", "SIGHUP"}});
+        reload();
+      } else {
+        logger.Warning("reload_unsupported",
+                       {{"signal", "SIGHUP"}, {"effect", "ignored; restart to apply changes"}});
+      }
+    }
   });
 }
 

@@ -14,13 +14,16 @@
 
 namespace vroeg {
 
-// Blocks SIGINT and SIGTERM in the calling thread. Call it in main before any thread starts, so
-// every thread inherits the mask and only StopOnSignal's thread receives them.
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread. Call it in main before any thread
+// starts, so every thread inherits the mask and only StopOnSignal's thread receives them.
 void BlockStopSignals();
 
-// Starts a thread that waits for SIGINT or SIGTERM, logs which arrived, and calls `stop`. Join
-// it once the service has stopped (which only a signal makes happen).
-std::thread StopOnSignal(Logger& logger, std::function<void()> stop);
+// Starts a thread that waits for signals: SIGINT or SIGTERM is logged and `stop` called, which
+// ends the thread; SIGHUP calls `reload` (or, without one, is logged and ignored rather than
+// ending the process as it would by default). Join it once the service has stopped (which only
+// a signal makes happen).
+std::thread StopOnSignal(Logger& logger, std::function<void()> stop,
+                         std::function<void()> reload = nullptr);
 
 // A /metrics endpoint serving `collectables` on `listen` (host:port; port 0 picks one).
 struct MetricsEndpoint {

@@ -191,7 +191,8 @@ std::vector<Problem> ValidateObservations(
           absl::StrCat("unknown care form '", care_form, "'; known: ", catalogue.CareFormList()));
       usable = false;
     } else if (indicator != nullptr) {
-      if (care_form.empty() && indicator->care_form_use() == catalogue::v1::CARE_FORM_USE_REQUIRED) {
+      if (care_form.empty() &&
+          indicator->care_form_use() == catalogue::v1::CARE_FORM_USE_REQUIRED) {
         sink.Add("care_form", "care_form", "",
                  absl::StrCat(indicator->code(), " is reported per care form: fill in care_form"));
       } else if (!care_form.empty() &&

@@ -12,10 +12,11 @@
 namespace vroeg {
 
 // Fills `message` from YAML text, driven by the message's descriptor: keys are proto field
-// names, enums are given by value name with or without the type's prefix (COUNT or UNIT_COUNT), nested messages are mappings, repeated fields are
-// sequences, map fields are mappings. Unknown keys, duplicate keys and values of the wrong type
-// are INVALID_ARGUMENT with "<source>:<line>:<column>: <field path>: <what is wrong>".
-// `message` is cleared first. Thread-safe (no shared state).
+// names, enums are given by value name with or without the type's prefix (COUNT or UNIT_COUNT),
+// nested messages are mappings, repeated fields are sequences, map fields are mappings. Unknown
+// keys, duplicate keys and values of the wrong type are INVALID_ARGUMENT with
+// "<source>:<line>:<column>: <field path>: <what is wrong>". `message` is cleared first.
+// Thread-safe (no shared state).
 absl::Status ParseYamlToMessage(absl::string_view yaml, absl::string_view source,
                                 google::protobuf::Message* message);
 

@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "google/protobuf/text_format.h"
 
@@ -276,19 +277,6 @@ class SegmentReader {
   const int fd_;
   const uint64_t size_;
 };
-
-google::protobuf::Timestamp ToProto(absl::Time time) {
-  google::protobuf::Timestamp proto;
-  const int64_t seconds = absl::ToUnixSeconds(time);
-  proto.set_seconds(seconds);
-  proto.set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
-  return proto;
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& proto) {
-  return absl::FromUnixSeconds(proto.seconds()) + absl::Nanoseconds(proto.nanos());
-}
 
 std::string Rfc3339(absl::Time time) {
   return absl::FormatTime(absl::RFC3339_full, time, absl::UTCTimeZone());
@@ -553,7 +541,7 @@ absl::StatusOr<FileSpool::ScannedSegment> FileSpool::ScanSegment(uint64_t first,
         }
         last_entry = sequence;
         scanned.pending[sequence] =
-            Entry{first, offset, frame.bytes.size(), FromProto(record.spooled_at())};
+            Entry{first, offset, frame.bytes.size(), FromProtoTimestamp(record.spooled_at())};
         break;
       case agent::v1::SPOOL_RECORD_KIND_ACKNOWLEDGED:
       case agent::v1::SPOOL_RECORD_KIND_QUARANTINED:
@@ -745,7 +733,7 @@ absl::StatusOr<uint64_t> FileSpool::Append(const api::v1::SubmitRequest& request
   record.set_sequence(sequence);
   *record.mutable_request() = request;
   record.set_source(std::string(source));
-  *record.mutable_spooled_at() = ToProto(now);
+  *record.mutable_spooled_at() = ToProtoTimestamp(now);
   const size_t payload_bytes = record.ByteSizeLong();
   if (payload_bytes > kMaxPayloadBytes ||
       payload_bytes + kHeaderBytes + kMaxSettlementBytes > options_.max_bytes) {
@@ -963,7 +951,7 @@ absl::Status FileSpool::WriteQuarantineFiles(uint64_t sequence, const SpoolRecor
   absl::StrAppend(&text, "observations: ", request.observations_size(), "\n");
   absl::StrAppend(&text, "source: ", record.source(), "\n");
   absl::StrAppend(&text, "sequence: ", sequence, "\n");
-  absl::StrAppend(&text, "spooled_at: ", Rfc3339(FromProto(record.spooled_at())), "\n");
+  absl::StrAppend(&text, "spooled_at: ", Rfc3339(FromProtoTimestamp(record.spooled_at())), "\n");
   absl::StrAppend(&text, "quarantined_at: ", Rfc3339(clock_->Now()), "\n");
   absl::StrAppend(&text, "binary: ", BaseName(base), ".binpb (vroeg.api.v1.SubmitRequest)\n");
   absl::StrAppend(&text, "\n# The submission in protobuf text format:\n", submission_text);

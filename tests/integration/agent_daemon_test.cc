@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -159,6 +160,119 @@ TEST_F(AgentDaemonTest, CollectorOutageOnlyDelaysDelivery) {
   ASSERT_TRUE(metrics.ok());
   EXPECT_GE(SampleValue(*metrics, "vroeg_agent_sends_total{outcome=\"retry\"}").value_or(0), 1);
   EXPECT_THAT(SampleValue(*metrics, "vroeg_agent_spool_submissions"), Optional(0.0));
+}
+
+TEST_F(AgentDaemonTest, StatusReportsSpoolAndLastDelivery) {
+  Drop("wachten.csv", WaitingCsv(12));
+  ASSERT_TRUE(AwaitCollector(12)) << agent_->Log();
+  // The status is rewritten every scan; poll until it shows the delivery.
+  CommandResult status;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    auto run = RunCommand({AgentBinary(), "status", "--config", config_});
+    ASSERT_TRUE(run.ok()) << run.status();
+    status = *run;
+    if (absl::StrContains(status.out, "wachten.csv")) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_THAT(status.out, HasSubstr(absl::StrCat("running (pid ", agent_->pid())));
+  EXPECT_THAT(status.out, HasSubstr("reporter:       urn:vroeg:provider:98990012"));
+  EXPECT_THAT(status.out, HasSubstr("spool:          0 submissions pending"));
+  EXPECT_THAT(status.out, HasSubstr("oldest pending: none pending"));
+  EXPECT_THAT(status.out,
+              ::testing::MatchesRegex("(.|\n)*last success:   [0-9TZ:-]+ \\([0-9ms]+ ago\\) "
+                                      "submission f-[0-9a-f]+ from [^\n]*/wachten.csv\n(.|\n)*"));
+  EXPECT_THAT(status.out, HasSubstr("files:          1 spooled, 0 rejected"));
+
+  // With the collector gone, the pending submission and the failure show.
+  auto stopped = collector_->process().Stop(SIGTERM);
+  ASSERT_TRUE(stopped.ok());
+  collector_.reset();
+  Drop("daarna.csv", WaitingCsv(14));
+  const absl::Time second_deadline = absl::Now() + absl::Seconds(30);
+  do {
+    auto run = RunCommand({AgentBinary(), "status", "--config", config_});
+    ASSERT_TRUE(run.ok()) << run.status();
+    status = *run;
+    if (absl::StrContains(status.out, "1 submission pending") &&
+        absl::StrContains(status.out, "UNAVAILABLE")) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < second_deadline);
+  EXPECT_THAT(status.out, HasSubstr("spool:          1 submission pending"));
+  EXPECT_THAT(status.out, HasSubstr("last error:"));
+  EXPECT_THAT(status.out, HasSubstr("UNAVAILABLE: collector 127.0.0.1:"));
+  EXPECT_THAT(status.out, ::testing::ContainsRegex("oldest pending: [0-9ms]+ \\(since "));
+
+  auto json = RunCommand({AgentBinary(), "status", "--json", "--config", config_});
+  ASSERT_TRUE(json.ok());
+  EXPECT_THAT(json->out, HasSubstr("\"pending_submissions\": \"1\""));
+
+  // A stopped daemon is reported as such, with exit code 3.
+  auto code = agent_->Stop(SIGTERM);
+  ASSERT_TRUE(code.ok());
+  auto after = RunCommand({AgentBinary(), "status", "--config", config_});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->exit_code, 3) << after->out;
+  EXPECT_THAT(after->out, HasSubstr("daemon:         not running (last seen "));
+  EXPECT_THAT(after->out, HasSubstr("1 submission pending"));
+}
+
+TEST_F(AgentDaemonTest, StatusWithoutADaemonSaysHowToStartOne) {
+  const std::string other = region_.dir() + "/other-agent.yaml";
+  // The same configuration with another spool has never run.
+  std::string text = ReadWholeFile(config_);
+  text.replace(text.find("spool: {path: spool}"), 20, "spool: {path: spool-never}");
+  WriteFile(other, text);
+  auto status = RunCommand({AgentBinary(), "status", "--config", other});
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->exit_code, 2);
+  EXPECT_THAT(status->err, HasSubstr("has not run with this configuration yet"));
+}
+
+// SIGHUP applies a new configuration without a restart: here a second drop folder and another
+// collector (as when the region moves its collector); a broken file changes nothing.
+TEST_F(AgentDaemonTest, SighupReloadsConfiguration) {
+  const std::string before = ReadWholeFile(config_);
+  std::string broken = before;
+  broken.replace(broken.find("certificate: "), 13, "certificate: missing-");
+  WriteFile(config_, broken);
+  ASSERT_EQ(kill(agent_->pid(), SIGHUP), 0);
+  auto failed = agent_->WaitForLogLine("event=reload_failed");
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_THAT(*failed, HasSubstr("missing-"));
+  Drop("nog-steeds.csv", WaitingCsv(11));
+  ASSERT_TRUE(AwaitCollector(11)) << agent_->Log();
+
+  auto port = FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  auto second = RunningCollector::Start(region_.CollectorConfig("second.db", *port),
+                                        region_.dir() + "/second.log");
+  ASSERT_TRUE(second.ok()) << second.status();
+  std::string moved = before;
+  moved.replace(moved.find(absl::StrCat("127.0.0.1:", grpc_port_)),
+                absl::StrCat("127.0.0.1:", grpc_port_).size(), absl::StrCat("127.0.0.1:", *port));
+  moved.replace(
+      moved.find("drop_folders: [{path: drop, settle_seconds: 1}]"), 47,
+      "drop_folders: [{path: drop, settle_seconds: 1}, {path: drop2, settle_seconds: 1}]");
+  const std::string drop2 = region_.dir() + "/drop2";
+  std::filesystem::create_directories(drop2);
+  WriteFile(config_, moved);
+  ASSERT_EQ(kill(agent_->pid(), SIGHUP), 0);
+  auto reloaded = agent_->WaitForLogLine("event=reloaded");
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status() << agent_->Log();
+
+  WriteFile(drop2 + "/.tweede.csv.tmp", WaitingCsv(21));
+  std::filesystem::rename(drop2 + "/.tweede.csv.tmp", drop2 + "/tweede.csv");
+  ASSERT_TRUE(AwaitSample([&] { return (*second)->Metrics(); }, kWaitingSeries, 21))
+      << agent_->Log();
+  EXPECT_TRUE(std::filesystem::exists(drop2 + "/done/tweede.csv"));
+  // The first collector kept what it had and got nothing after the move.
+  auto first = collector_->Metrics();
+  ASSERT_TRUE(first.ok());
+  EXPECT_THAT(SampleValue(*first, kWaitingSeries), Optional(11.0));
 }
 
 TEST_F(AgentDaemonTest, StopsCleanlyOnSigterm) {

@@ -324,7 +324,7 @@ TEST_F(CollectorIntegrationTest, CertificateFromUnknownCaIsRefused) {
                                  "\ncollector_name: localhost\ntls:\n  certificate: ", foreign_ca,
                                  "/provider-98990012.crt\n  private_key: ", foreign_ca,
                                  "/provider-98990012.key\n  ca_certificate: ", region_.ca_dir(),
-                                 "/ca.crt\ntimeout_seconds: 5\n"));
+                                 "/ca.crt\ntimeout_seconds: 5\nspool: {path: foreign-spool}\n"));
   auto agent =
       RunCommand({AgentBinary(), "submit", "--config", config, DataFile("good.csv", kGoodCsv)});
   ASSERT_TRUE(agent.ok());

@@ -85,7 +85,10 @@ std::string TestRegion::AgentConfig(const std::string& urn, int port) {
   const std::string path = dir_.Sub(absl::StrCat(Stem(urn), "-agent.yaml"));
   WriteFile(path, absl::StrCat("collector: 127.0.0.1:", port, "\ncollector_name: localhost\n",
                                "tls:\n  certificate: ", stem, ".crt\n  private_key: ", stem,
-                               ".key\n  ca_certificate: ", ca_dir(), "/ca.crt\n"));
+                               ".key\n  ca_certificate: ", ca_dir(), "/ca.crt\n",
+                               // Never the system's default spool under /var/lib.
+                               "spool: {path: ", Stem(urn), "-spool}\n",
+                               "retry: {initial_milliseconds: 100, max_seconds: 1}\n"));
   return path;
 }
 

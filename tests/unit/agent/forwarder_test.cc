@@ -4,6 +4,7 @@
 #include <deque>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/retry_policy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -42,11 +43,34 @@ class ScriptedSender : public SubmissionSender {
     absl::MutexLock lock(&mu_);
     return sent_;
   }
+  // Reports the collector reachable from the `n`th call on (1-based; 0: never).
+  void ConnectOnCall(int n) {
+    absl::MutexLock lock(&mu_);
+    connect_on_call_ = n;
+  }
+  bool AwaitConnected(absl::Duration timeout) override {
+    absl::MutexLock lock(&mu_);
+    ++await_calls_;
+    if (connect_on_call_ != 0 && await_calls_ >= connect_on_call_) return true;
+    waited_ += timeout;
+    return false;
+  }
+  int await_calls() {
+    absl::MutexLock lock(&mu_);
+    return await_calls_;
+  }
+  absl::Duration waited() {
+    absl::MutexLock lock(&mu_);
+    return waited_;
+  }
 
  private:
   absl::Mutex mu_;
   std::deque<absl::Status> script_;
   std::vector<std::string> sent_;
+  int connect_on_call_ = 0;
+  int await_calls_ = 0;
+  absl::Duration waited_;
 };
 
 // Delays of 1, 2, 3 ... seconds, so tests can tell how often it was asked.
@@ -164,6 +188,57 @@ TEST_F(ForwarderTest, RunDeliversWhatIsAppendedAndStopsWhenAsked) {
   forwarder_.Stop();
   runner.join();
   EXPECT_THAT(sender_.sent(), ElementsAre("a"));
+}
+
+TEST_F(ForwarderTest, ObserverSeesEachSendAfterItIsSettled) {
+  Append("a");
+  Append("b");
+  sender_.Then(absl::OkStatus());
+  sender_.Then(absl::InvalidArgumentError("unknown indicator"));
+  std::vector<std::string> seen;
+  forwarder_.SetObserver([&](const SendReport& report) {
+    // By the time the observer hears of it, the spool no longer holds the submission.
+    auto pending = spool_.Peek(10);
+    ASSERT_TRUE(pending.ok());
+    for (const auto& submission : *pending) {
+      EXPECT_NE(submission.sequence, report.submission.sequence);
+    }
+    seen.push_back(absl::StrCat(report.submission.request.submission_id(), ":",
+                                SendOutcomeName(report.outcome), ":",
+                                report.response.status().message()));
+  });
+  ASSERT_TRUE(forwarder_.SendPending().ok());
+  EXPECT_THAT(seen, ElementsAre("a:acknowledged:", "b:quarantine:unknown indicator"));
+}
+
+TEST_F(ForwarderTest, RetryAfterLostConnectionGoesOnceTheCollectorIsReachable) {
+  Append("a");
+  sender_.Then(absl::UnavailableError("connection refused"));
+  auto pass = forwarder_.SendPending();
+  ASSERT_TRUE(pass.ok());
+  ASSERT_EQ(pass->retry_after, absl::Seconds(1));
+  sender_.ConnectOnCall(2);
+  EXPECT_TRUE(forwarder_.WaitToRetry(absl::Hours(1)));
+  EXPECT_EQ(sender_.await_calls(), 2);
+  EXPECT_LE(sender_.waited(), absl::Seconds(1));
+}
+
+TEST_F(ForwarderTest, OtherRetryableFailuresWaitOutTheBackoff) {
+  Append("a");
+  sender_.Then(absl::ResourceExhaustedError("rate limit"));
+  ASSERT_TRUE(forwarder_.SendPending().ok());
+  sender_.ConnectOnCall(1);
+  EXPECT_TRUE(forwarder_.WaitToRetry(absl::Milliseconds(30)));
+  // The connection is fine; the collector asked to slow down, so the wait is not cut short.
+  EXPECT_EQ(sender_.await_calls(), 0);
+}
+
+TEST_F(ForwarderTest, StopEndsAWaitForTheConnection) {
+  Append("a");
+  sender_.Then(absl::UnavailableError("connection refused"));
+  ASSERT_TRUE(forwarder_.SendPending().ok());
+  forwarder_.Stop();
+  EXPECT_FALSE(forwarder_.WaitToRetry(absl::Hours(1)));
 }
 
 }  // namespace

@@ -47,12 +47,14 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         UrnCase{"urn:vroeg:provider:12345678", types::REPORTER_KIND_PROVIDER, "12345678"},
         UrnCase{"urn:vroeg:provider:00000001", types::REPORTER_KIND_PROVIDER, "00000001"},
-        UrnCase{"urn:vroeg:certified_institution:87654321", types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"},
+        UrnCase{"urn:vroeg:certified_institution:87654321",
+                types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"},
         UrnCase{"urn:vroeg:municipality:GM0171", types::REPORTER_KIND_MUNICIPALITY, "GM0171"},
         UrnCase{"urn:vroeg:municipality:0171", types::REPORTER_KIND_MUNICIPALITY, "GM0171"},
         UrnCase{"urn:vroeg:municipality:gm0171", types::REPORTER_KIND_MUNICIPALITY, "GM0171"},
         UrnCase{"urn:vroeg:region:flevoland", types::REPORTER_KIND_REGION, "flevoland"},
-        UrnCase{"urn:vroeg:region:noord-holland_noord", types::REPORTER_KIND_REGION, "noord-holland_noord"},
+        UrnCase{"urn:vroeg:region:noord-holland_noord", types::REPORTER_KIND_REGION,
+                "noord-holland_noord"},
         UrnCase{"urn:vroeg:supervisor:nza", types::REPORTER_KIND_SUPERVISOR, "nza"}));
 
 struct RefusedUrn {
@@ -132,31 +134,38 @@ TEST(ParseReporterUrnTest, NameLengthLimitIs64) {
 }
 
 TEST(ReporterIdTest, UrnRoundTrips) {
-  for (const ReporterId& id :
-       {ReporterId{types::REPORTER_KIND_PROVIDER, "12345678"}, ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"},
-        ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0034"}, ReporterId{types::REPORTER_KIND_REGION, "flevoland"},
-        ReporterId{types::REPORTER_KIND_SUPERVISOR, "nza"}}) {
+  for (const ReporterId& id : {ReporterId{types::REPORTER_KIND_PROVIDER, "12345678"},
+                               ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"},
+                               ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0034"},
+                               ReporterId{types::REPORTER_KIND_REGION, "flevoland"},
+                               ReporterId{types::REPORTER_KIND_SUPERVISOR, "nza"}}) {
     EXPECT_THAT(ParseReporterUrn(id.Urn()), IsOkAndHolds(id)) << id.Urn();
   }
 }
 
 TEST(ReporterIdTest, UrnSpellsKindAndId) {
-  EXPECT_EQ((ReporterId{types::REPORTER_KIND_PROVIDER, "12345678"}.Urn()), "urn:vroeg:provider:12345678");
+  EXPECT_EQ((ReporterId{types::REPORTER_KIND_PROVIDER, "12345678"}.Urn()),
+            "urn:vroeg:provider:12345678");
   EXPECT_EQ((ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "87654321"}.Urn()),
             "urn:vroeg:certified_institution:87654321");
-  EXPECT_EQ((ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0034"}.Urn()), "urn:vroeg:municipality:GM0034");
+  EXPECT_EQ((ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0034"}.Urn()),
+            "urn:vroeg:municipality:GM0034");
 }
 
 TEST(ReporterIdTest, OrdersByKindThenId) {
-  EXPECT_LT((ReporterId{types::REPORTER_KIND_PROVIDER, "99999999"}), (ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0001"}));
-  EXPECT_LT((ReporterId{types::REPORTER_KIND_PROVIDER, "11111111"}), (ReporterId{types::REPORTER_KIND_PROVIDER, "22222222"}));
+  EXPECT_LT((ReporterId{types::REPORTER_KIND_PROVIDER, "99999999"}),
+            (ReporterId{types::REPORTER_KIND_MUNICIPALITY, "GM0001"}));
+  EXPECT_LT((ReporterId{types::REPORTER_KIND_PROVIDER, "11111111"}),
+            (ReporterId{types::REPORTER_KIND_PROVIDER, "22222222"}));
   EXPECT_NE((ReporterId{types::REPORTER_KIND_PROVIDER, "11111111"}),
             (ReporterId{types::REPORTER_KIND_CERTIFIED_INSTITUTION, "11111111"}));
 }
 
 TEST(KindTest, NamesRoundTrip) {
-  for (types::ReporterKind kind : {types::REPORTER_KIND_PROVIDER, types::REPORTER_KIND_CERTIFIED_INSTITUTION, types::REPORTER_KIND_MUNICIPALITY,
-                                 types::REPORTER_KIND_REGION, types::REPORTER_KIND_SUPERVISOR}) {
+  for (types::ReporterKind kind :
+       {types::REPORTER_KIND_PROVIDER, types::REPORTER_KIND_CERTIFIED_INSTITUTION,
+        types::REPORTER_KIND_MUNICIPALITY, types::REPORTER_KIND_REGION,
+        types::REPORTER_KIND_SUPERVISOR}) {
     EXPECT_THAT(ParseKind(KindName(kind)), IsOkAndHolds(kind)) << KindName(kind);
   }
   EXPECT_EQ(KindName(types::REPORTER_KIND_CERTIFIED_INSTITUTION), "certified_institution");
@@ -176,7 +185,8 @@ TEST(NormaliseReporterIdTest, UnspecifiedKindIsRefused) {
 }
 
 TEST(NormaliseReporterIdTest, ReturnsTheNormalForm) {
-  EXPECT_THAT(NormaliseReporterId(types::REPORTER_KIND_MUNICIPALITY, "0363"), IsOkAndHolds(std::string("GM0363")));
+  EXPECT_THAT(NormaliseReporterId(types::REPORTER_KIND_MUNICIPALITY, "0363"),
+              IsOkAndHolds(std::string("GM0363")));
   EXPECT_THAT(NormaliseReporterId(types::REPORTER_KIND_PROVIDER, "12345678"),
               IsOkAndHolds(std::string("12345678")));
   EXPECT_THAT(NormaliseReporterId(types::REPORTER_KIND_REGION, "flevoland"),

@@ -15,6 +15,7 @@ namespace vroeg {
 namespace {
 
 using ::testing::EndsWith;
+using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -138,6 +139,22 @@ TEST(LoggerWriteTest, LogWritesOneTerminatedLinePerEvent) {
             "ts=2026-11-23T09:05:07.123Z level=warning event=slow\n"
             "ts=2026-11-23T09:05:07.123Z level=error event=failed error=\"disk full\\nretrying\"\n"
             "ts=2026-11-23T09:05:07.123Z level=debug event=detail n=1\n");
+}
+
+TEST_F(LoggerTest, EventsBelowTheMinimumLevelAreNotWritten) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  Logger quiet(out, &clock_, LogLevel::kWarning);
+  quiet.Info("routine");
+  quiet.Warning("worth_seeing");
+  quiet.Error("bad");
+  std::rewind(out);
+  std::string text(4096, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), out));
+  std::fclose(out);
+  EXPECT_THAT(text, Not(HasSubstr("routine")));
+  EXPECT_THAT(text, HasSubstr("event=worth_seeing"));
+  EXPECT_THAT(text, HasSubstr("event=bad"));
 }
 
 }  // namespace

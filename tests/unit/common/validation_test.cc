@@ -245,11 +245,16 @@ std::vector<RuleCase> RuleCases() {
        "period 2026-11-15 to 2026-11-21 is not a whole day, ISO week (Monday to Sunday), month, "
        "quarter or year"},
       {"GranularityMismatch",
-       with(waiting, [](api::Observation& o) { o.mutable_period()->set_granularity(types::GRANULARITY_WEEK); }),
+       with(waiting,
+            [](api::Observation& o) {
+              o.mutable_period()->set_granularity(types::GRANULARITY_WEEK);
+            }),
        Blames::kGranularity, "2026-10-31", "period is a month but granularity says week"},
       {"GranularityMismatchQuarter",
        with(Obs("fte_bezet", "", 40, "2026-04-01", "2026-06-30"),
-            [](api::Observation& o) { o.mutable_period()->set_granularity(types::GRANULARITY_YEAR); }),
+            [](api::Observation& o) {
+              o.mutable_period()->set_granularity(types::GRANULARITY_YEAR);
+            }),
        Blames::kGranularity, "2026-06-30", "period is a quarter but granularity says year"},
       {"MalformedMunicipality",
        with(waiting, [](api::Observation& o) { o.set_municipality("GM12"); }),
@@ -412,7 +417,8 @@ INSTANTIATE_TEST_SUITE_P(Granularities, GranularityFillTest,
                          ::testing::ValuesIn(std::vector<GranularityCase>{
                              {"Day", "2026-03-04", "2026-03-04", types::GRANULARITY_DAY},
                              {"IsoWeek", "2026-11-16", "2026-11-22", types::GRANULARITY_WEEK},
-                             {"IsoWeekAcrossNewYear", "2025-12-29", "2026-01-04", types::GRANULARITY_WEEK},
+                             {"IsoWeekAcrossNewYear", "2025-12-29", "2026-01-04",
+                              types::GRANULARITY_WEEK},
                              {"Month", "2026-02-01", "2026-02-28", types::GRANULARITY_MONTH},
                              {"LeapFebruary", "2024-02-01", "2024-02-29", types::GRANULARITY_MONTH},
                              {"Quarter", "2026-07-01", "2026-09-30", types::GRANULARITY_QUARTER},
