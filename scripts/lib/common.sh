@@ -11,6 +11,9 @@ VROEG_PACKAGES=(
   prometheus-cpp-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libcli11-dev libabsl-dev
   libgtest-dev libgmock-dev
   prometheus openssl sqlite3 ca-certificates tzdata
+  # The package test (tests/package): dpkg-shlibdeps for the Depends of the .deb files, and
+  # systemd-analyze to verify the installed units. systemd is only installed, never started.
+  dpkg-dev systemd
 )
 
 vroeg_log() { printf '==> %s\n' "$*" >&2; }
