@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # Live demo of a Flevoland region: installs what is missing, builds, makes a regional PKI,
-# starts vroeg-collector on SQLite, submits 24 months of generated Flevoland data through one
-# vroeg-agent per reporter, and starts Prometheus scraping the collector. Runs until Ctrl-C.
+# starts vroeg-collector on SQLite, starts one `vroeg-agent run` daemon per reporter, each
+# watching its own drop folder, delivers 24 months of generated Flevoland data by dropping the
+# files into those folders, and starts Prometheus scraping the collector. The agents keep
+# watching: copy a CSV or JSON export into a drop folder and it shows in Prometheus. Prints the
+# drop folders and an example to try. Runs until Ctrl-C.
+#
+# Layout of the state directory:
+#   drop/<kind>-<id>/           a reporter's drop folder; taken files move to done/, refused
+#                               ones to rejected/ with an .errors.txt
+#   agents/<kind>-<id>.log      that reporter's agent log (its /metrics address is in the
+#                               event=listening line; agents take a free port of the host)
+#   agents/<kind>-<id>/spool/   its spool; agents/<kind>-<id>.yaml its configuration
+#   examples/                   a new month for De Zeearend Jeugdzorg to copy into its folder
 #
 # Environment (all optional):
 #   VROEG_DEMO_HOST             address to listen on            (default 127.0.0.1)
@@ -10,11 +21,15 @@
 #   VROEG_DEMO_PROMETHEUS_PORT  Prometheus web port             (default 9090)
 #   VROEG_DEMO_DIR              state directory, wiped at start (default /tmp/vroeg-demo)
 #   VROEG_DEMO_MONTHS           months of history to generate   (default 24)
+#   VROEG_DEMO_STALL_SECONDS    give up delivering the history when nothing moved this long
+#                               (default 120)
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
 case "${1:-}" in
-  -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  # The help is the header comment: every line from the second up to the first non-comment.
+  -h|--help) awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
   "") ;;
   *) vroeg_die "unknown argument $1 (see --help)" ;;
 esac
@@ -25,6 +40,10 @@ metrics_port="${VROEG_DEMO_METRICS_PORT:-9464}"
 prometheus_port="${VROEG_DEMO_PROMETHEUS_PORT:-9090}"
 demo_dir="${VROEG_DEMO_DIR:-/tmp/vroeg-demo}"
 months="${VROEG_DEMO_MONTHS:-24}"
+stall_seconds="${VROEG_DEMO_STALL_SECONDS:-120}"
+case "$stall_seconds" in
+  ''|*[!0-9]*) vroeg_die "VROEG_DEMO_STALL_SECONDS must be a number of seconds, not '$stall_seconds'" ;;
+esac
 
 port_busy() { (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null; }
 for port in "$grpc_port" "$metrics_port" "$prometheus_port"; do
@@ -39,16 +58,61 @@ agent_bin="$bin/agent/vroeg-agent"
 vroegctl_bin="$bin/tools/vroegctl/vroegctl"
 demo_data_bin="$bin/tools/demo/vroeg-demo-data"
 
-rm -rf "$demo_dir" && mkdir -p "$demo_dir"/{agents,prometheus} || vroeg_die "cannot create $demo_dir"
+if ! { rm -rf "$demo_dir" && mkdir -p "$demo_dir"/{agents,drop,examples,prometheus}; }; then
+  vroeg_die "cannot create $demo_dir"
+fi
+# Absolute, because the printed drop folders and example are meant to be pasted anywhere.
+demo_dir="$(cd "$demo_dir" && pwd)"
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
-  [ "${#pids[@]}" -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+  if [ "${#pids[@]}" -gt 0 ]; then
+    kill -TERM "${pids[@]}" 2>/dev/null
+    # Every process stops on SIGTERM within moments; one that hangs must not keep the demo (and
+    # its ports) alive, so after a bounded wait it is killed.
+    local _ pid alive
+    for _ in $(seq 1 100); do
+      alive=0
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      [ "$alive" = 0 ] && break
+      sleep 0.1
+    done
+    [ "$alive" = 1 ] && kill -KILL "${pids[@]}" 2>/dev/null
+  fi
   wait 2>/dev/null
   vroeg_log "stopped; state kept in $demo_dir"
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
+
+# The value of the unlabelled sample `name` on the /metrics page at host:port. Plain bash, as a
+# minimal Debian has no curl; the read timeout keeps a stuck endpoint from stalling the demo.
+scrape_value() {
+  local address=$1 name=$2 line
+  exec 3<>"/dev/tcp/${address%:*}/${address##*:}" || return 1
+  printf 'GET /metrics HTTP/1.0\r\nHost: %s\r\n\r\n' "$address" >&3
+  while IFS= read -r -t 5 line <&3; do
+    line=${line%$'\r'}
+    if [ "${line%% *}" = "$name" ]; then
+      printf '%s\n' "${line#* }"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# The number of files (not hidden ones) matching the glob pattern `$1`.
+count_files() {
+  local matches=()
+  shopt -s nullglob
+  # shellcheck disable=SC2206  # the pattern is meant to be expanded here
+  matches=($1)
+  shopt -u nullglob
+  local n=0 f
+  for f in "${matches[@]}"; do [ -f "$f" ] && n=$((n + 1)); done
+  echo "$n"
+}
 
 vroeg_log "making the regional PKI in $demo_dir/ca"
 "$vroegctl_bin" pki init --dir "$demo_dir/ca" --region flevoland >/dev/null || vroeg_die "pki init failed"
@@ -56,7 +120,8 @@ vroeg_log "making the regional PKI in $demo_dir/ca"
   || vroeg_die "server certificate failed"
 
 vroeg_log "generating $months months of Flevoland data"
-"$demo_data_bin" --out "$demo_dir/data" --months "$months" || vroeg_die "demo data generation failed"
+# Its summary goes with the progress lines, keeping standard output for what the user acts on.
+"$demo_data_bin" --out "$demo_dir/data" --months "$months" >&2 || vroeg_die "demo data generation failed"
 
 cat > "$demo_dir/collector.yaml" <<YAML
 region:
@@ -86,33 +151,146 @@ for _ in $(seq 1 100); do
 done
 grep -q 'event=listening' "$demo_dir/collector.log" || vroeg_die "vroeg-collector did not start; see $demo_dir/collector.log"
 
-vroeg_log "submitting the history through one vroeg-agent per reporter"
-agent_pids=()
+# One daemon per reporter, as each provider and municipality would run its own. Scans every
+# second and settles for one, so that a dropped file shows within seconds; retries start fast
+# and stay short because the collector is local; the spool is bounded well below the 1 GiB
+# default because the demo lives in /tmp.
+vroeg_log "starting one vroeg-agent daemon per reporter (logs: $demo_dir/agents/*.log)"
+agents=() agent_names=() agent_folders=() agent_logs=() agent_pids=() agent_metrics=()
 while IFS=$'\t' read -r kind id name folder note; do
   [ "$kind" = kind ] && continue
+  agent="$kind-$id"
   "$vroegctl_bin" pki issue --dir "$demo_dir/ca" --identity "urn:vroeg:$kind:$id" \
     --out "$demo_dir/agents" >/dev/null || vroeg_die "certificate for $kind $id failed"
-  cat > "$demo_dir/agents/$kind-$id.yaml" <<YAML
+  mkdir -p "$demo_dir/drop/$agent" "$demo_dir/agents/$agent" || vroeg_die "cannot create folders for $agent"
+  cat > "$demo_dir/agents/$agent.yaml" <<YAML
 collector: $host:$grpc_port
 collector_name: localhost
 tls:
-  certificate: $kind-$id.crt
-  private_key: $kind-$id.key
+  certificate: $agent.crt
+  private_key: $agent.key
   ca_certificate: ../ca/ca.crt
+spool: {path: $agent/spool, max_bytes: 268435456}
+drop_folders:
+  - path: $demo_dir/drop/$agent
+    settle_seconds: 1
+metrics_listen: $host:0
+scan_interval_seconds: 1
+retry: {initial_milliseconds: 200, max_seconds: 5}
 YAML
-  (
-    cd "$demo_dir/data/$folder" || exit 1
-    "$agent_bin" submit --config "$demo_dir/agents/$kind-$id.yaml" $(ls | sort) \
-      > "$demo_dir/agents/$kind-$id.log" 2>&1
-  ) &
+  "$agent_bin" run --config "$demo_dir/agents/$agent.yaml" > "$demo_dir/agents/$agent.log" 2>&1 &
+  pids+=($!)
   agent_pids+=($!)
+  agents+=("$agent")
+  agent_names+=("$name")
+  agent_folders+=("$folder")
+  agent_logs+=("$demo_dir/agents/$agent.log")
   [ -n "$note" ] && vroeg_log "  $name ($kind $id): $note"
 done < "$demo_dir/data/reporters.tsv"
-failed=0
-for pid in "${agent_pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
-[ "$failed" -eq 0 ] || vroeg_die "$failed agents reported a problem; see $demo_dir/agents/*.log"
-accepted=$(cat "$demo_dir"/agents/*.log | grep -c ': accepted:')
-vroeg_log "all agents done: $accepted files accepted"
+[ "${#agent_pids[@]}" -gt 0 ] || vroeg_die "no reporters in $demo_dir/data/reporters.tsv"
+
+# Each agent picked a free port for its /metrics and logs it: metrics=http://host:port/metrics.
+for i in "${!agent_pids[@]}"; do
+  log="${agent_logs[$i]}" address=""
+  for _ in $(seq 1 100); do
+    address=$(sed -n 's|.*event=listening.* metrics="\{0,1\}http://\([^/ ]*\)/metrics.*|\1|p' "$log" | head -n 1)
+    [ -n "$address" ] && break
+    kill -0 "${agent_pids[$i]}" 2>/dev/null || { cat "$log" >&2; vroeg_die "the agent of ${agent_names[$i]} exited; see $log"; }
+    sleep 0.1
+  done
+  [ -n "$address" ] || vroeg_die "the agent of ${agent_names[$i]} did not start; see $log"
+  agent_metrics+=("$address")
+done
+
+# The history goes in the way an export system should deliver: each file is copied under a
+# hidden temporary name, which the agent ignores, and renamed into place when complete, so a
+# half-written file is never taken.
+vroeg_log "dropping the history into the agents' drop folders ($demo_dir/drop)"
+total=0
+for i in "${!agent_pids[@]}"; do
+  data="$demo_dir/data/${agent_folders[$i]}" drop="$demo_dir/drop/${agents[$i]}"
+  for file in "$data"/*; do
+    [ -f "$file" ] || continue
+    base="$(basename "$file")"
+    if ! { cp "$file" "$drop/.$base.part" && mv "$drop/.$base.part" "$drop/$base"; }; then
+      vroeg_die "cannot copy $file into $drop"
+    fi
+    total=$((total + 1))
+  done
+done
+
+# Delivered means taken (moved to done/) and acknowledged by the collector (out of the
+# agent's spool). A file reaches done/ only after it is durably in the spool, so counting done/
+# first and the spools' pending submissions second never counts a file as delivered too early.
+vroeg_log "waiting until the agents have delivered all $total files"
+last_logged=-1 last_change=$SECONDS last_log_time=0 state=""
+while :; do
+  # A refused file sits in rejected/ with its reason next to it in <name>.errors.txt, which the
+  # agent renames into place just after moving the file: give it a moment before reading.
+  if [ "$(count_files "$demo_dir/drop/*/rejected/*")" -gt 0 ]; then
+    sleep 1
+    in_rejected=$(count_files "$demo_dir/drop/*/rejected/*")
+    reasons=$(count_files "$demo_dir/drop/*/rejected/*.errors.txt")
+    for errors in "$demo_dir"/drop/*/rejected/*.errors.txt; do
+      [ -f "$errors" ] && { printf '%s:\n' "$errors" >&2; sed 's/^/  /' "$errors" >&2; }
+    done
+    vroeg_die "the agents rejected generated files ($((in_rejected - reasons))); see above"
+  fi
+  if grep -q 'event=submission_quarantined' "${agent_logs[@]}"; then
+    grep -h 'event=submission_quarantined' "${agent_logs[@]}" >&2
+    vroeg_die "the collector refused submissions of the generated history; see above"
+  fi
+  taken=$(count_files "$demo_dir/drop/*/done/*")
+  pending=0 unknown=0
+  for i in "${!agent_pids[@]}"; do
+    kill -0 "${agent_pids[$i]}" 2>/dev/null \
+      || { tail -n 20 "${agent_logs[$i]}" >&2; vroeg_die "the agent of ${agent_names[$i]} exited; see ${agent_logs[$i]}"; }
+    value=$(scrape_value "${agent_metrics[$i]}" vroeg_agent_spool_submissions 2>/dev/null)
+    case "$value" in
+      ''|*[!0-9.]*) unknown=$((unknown + 1)) ;;
+      *) pending=$((pending + ${value%%.*})) ;;
+    esac
+  done
+  delivered=$((taken - pending))
+  [ "$delivered" -lt 0 ] && delivered=0
+  # Files moving to done/ count as progress too, not only acknowledgements.
+  [ "$taken/$delivered" != "$state" ] && { state="$taken/$delivered"; last_change=$SECONDS; }
+  done_now=0
+  [ "$taken" -eq "$total" ] && [ "$pending" -eq 0 ] && [ "$unknown" -eq 0 ] && done_now=1
+  # A progress line every few seconds while it moves, and the final count.
+  if [ "$delivered" != "$last_logged" ] && { [ $((SECONDS - last_log_time)) -ge 3 ] || [ "$done_now" = 1 ]; }; then
+    vroeg_log "delivered $delivered/$total files"
+    last_logged=$delivered last_log_time=$SECONDS
+  fi
+  [ "$done_now" = 1 ] && break
+  if [ $((SECONDS - last_change)) -ge "$stall_seconds" ]; then
+    vroeg_die "delivery stalled at $delivered/$total files ($taken taken, $pending waiting in spools, $unknown agents not answering on /metrics); see $demo_dir/agents/*.log and $demo_dir/collector.log"
+  fi
+  sleep 1
+done
+vroeg_log "all $total files delivered: every one is in a done/ folder and every spool is empty"
+
+# A month after the generated history for the provider that drifts into trouble: its waiting
+# list keeps growing. The current month has begun, so the collector accepts it; "current" as
+# the collector sees it, by the Dutch calendar, whatever the machine's time zone.
+example_line=""
+for i in "${!agent_pids[@]}"; do
+  [ "${agent_names[$i]}" = "De Zeearend Jeugdzorg" ] || continue
+  agent="${agents[$i]}"
+  reporter="${agent##*-}"
+  month_start="$(TZ=Europe/Amsterdam date +%Y-%m-01)"
+  month_end="$(date -d "$month_start +1 month -1 day" +%Y-%m-%d)"
+  example="$demo_dir/examples/${month_start%-01}-zeearend-beschikbaarheid.csv"
+  example_waiting=63
+  cat > "$example" <<CSV
+period_start,period_end,care_form,municipality,indicator,value
+$month_start,$month_end,verblijf,,wachtenden,$example_waiting
+$month_start,$month_end,verblijf,,wachttijd_intake_weken,11.2
+$month_start,$month_end,verblijf,,wachttijd_behandeling_weken,15.0
+CSV
+  example_line="$(printf 'try: cp %q %q' "$example" "$demo_dir/drop/$agent/")"
+  example_query="jeugdzorg_waiting_youths{reporter=\"$reporter\",care_form=\"verblijf\"}"
+done
 
 cat > "$demo_dir/prometheus/prometheus.yml" <<YAML
 global:
@@ -135,5 +313,13 @@ port_busy "$prometheus_port" || vroeg_die "Prometheus did not start; see $demo_d
 
 echo "metrics: http://$host:$metrics_port/metrics"
 echo "prometheus: http://$host:$prometheus_port"
+echo "drop folders (a file moves to done/ when taken, to rejected/ with an .errors.txt when refused):"
+for i in "${!agent_pids[@]}"; do
+  printf '  %s/  %s\n' "$demo_dir/drop/${agents[$i]}" "${agent_names[$i]}"
+done
+if [ -n "$example_line" ]; then
+  echo "$example_line"
+  echo "then query in Prometheus: $example_query (becomes $example_waiting within about 10 seconds)"
+fi
 vroeg_log "demo running; press Ctrl-C to stop"
 wait "${pids[0]}"
