@@ -333,6 +333,43 @@ TEST_F(CollectorIntegrationTest, CertificateFromUnknownCaIsRefused) {
   EXPECT_EQ(Status().observations_stored(), 0u);
 }
 
+// `vroeg-agent submit` goes through the spool: while the collector is down a checked file waits
+// there (exit code 3), and the next submit, even without files, delivers it.
+TEST_F(CollectorIntegrationTest, SubmitKeepsFilesInTheSpoolWhileTheCollectorIsDown) {
+  ASSERT_EQ(Agent(kProvider, {DataFile("good.csv", kGoodCsv)}).exit_code, 0);
+  const int port = collector_->grpc_port();
+  auto stopped = collector_->process().Stop(SIGTERM);
+  ASSERT_TRUE(stopped.ok());
+  collector_.reset();
+
+  const std::string later =
+      DataFile("later.csv",
+               "period_start,period_end,care_form,municipality,indicator,value\n"
+               "2026-10-01,2026-10-31,verblijf,GM0034,wachtenden,17\n");
+  auto offline = RunCommand({AgentBinary(), "submit", "--wait", "1", "--config",
+                             region_.AgentConfig(kProvider, port), later});
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  EXPECT_EQ(offline->exit_code, 3) << offline->out << offline->err;
+  EXPECT_THAT(offline->out, HasSubstr("the collector is unreachable; checking against the "
+                                      "catalogue version 2026.1 kept from the last contact"));
+  EXPECT_THAT(offline->out, HasSubstr(later + ": spooled, not yet acknowledged: collector"));
+  EXPECT_THAT(offline->out, HasSubstr("1 submission wait in the spool"));
+
+  StartCollector();
+  CommandResult flushed = Agent(kProvider, {});
+  EXPECT_EQ(flushed.exit_code, 0) << flushed.out << flushed.err;
+  EXPECT_THAT(flushed.out, HasSubstr(later + " (spooled earlier): accepted: 1 observation stored"));
+  EXPECT_THAT(SampleValue(Metrics(),
+                          "jeugdzorg_waiting_youths{region=\"flevoland\",reporter=\"98990012\","
+                          "reporter_kind=\"provider\",care_form=\"verblijf\",municipality="
+                          "\"GM0034\"}"),
+              Optional(17.0));
+  // Nothing is left to send.
+  CommandResult again = Agent(kProvider, {});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.out, "");
+}
+
 TEST_F(CollectorIntegrationTest, MissingClientCertificateIsRefused) {
   auto stub =
       api::v1::CatalogueService::NewStub(region_.Channel(collector_->grpc_port(), /*urn=*/""));
