@@ -373,8 +373,10 @@ class AgentDaemonImpl : public AgentDaemon {
     if (!refresh) return catalogue_->current();
     auto fetched = catalogue_->Refresh(*collector_.Get(), *logger_);
     if (!fetched.ok()) {
-      // Only worth a warning while nothing can be taken; otherwise the cached copy serves.
-      if (catalogue_->current() == nullptr) {
+      // Only worth a warning while nothing can be taken (otherwise the cached copy serves), and
+      // once: the attempt repeats every scan.
+      if (catalogue_->current() == nullptr && !catalogue_warned_) {
+        catalogue_warned_ = true;
         logger_->Warning("catalogue_unavailable",
                          {{"reason", fetched.status().message()},
                           {"effect", "files wait in their folders until the collector answers"}});
@@ -453,6 +455,8 @@ class AgentDaemonImpl : public AgentDaemon {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration scan_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(2);
   bool refresh_catalogue_ ABSL_GUARDED_BY(mu_) = false;
+  // Only the intake thread uses it.
+  bool catalogue_warned_ = false;
   absl::Notification stopped_;
   std::thread intake_;
   std::thread forwarding_;

@@ -275,6 +275,42 @@ TEST_F(AgentDaemonTest, SighupReloadsConfiguration) {
   EXPECT_THAT(SampleValue(*first, kWaitingSeries), Optional(11.0));
 }
 
+// Certificates are read again on SIGHUP: a certificate the collector does not trust makes the
+// next delivery fail (and wait in the spool), the region's own makes it go through.
+TEST_F(AgentDaemonTest, SighupRotatesTheCertificate) {
+  // With the catalogue known, files are taken whatever the collector says afterwards.
+  ASSERT_TRUE(agent_->WaitForLogLine("event=catalogue_loaded").ok()) << agent_->Log();
+  TempDir foreign;
+  const std::string foreign_ca = foreign.Sub("ca");
+  auto init =
+      RunCommand({VroegctlBinary(), "pki", "init", "--dir", foreign_ca, "--region", "elders"});
+  ASSERT_TRUE(init.ok() && init->exit_code == 0);
+  auto issue =
+      RunCommand({VroegctlBinary(), "pki", "issue", "--dir", foreign_ca, "--identity", kProvider});
+  ASSERT_TRUE(issue.ok() && issue->exit_code == 0);
+  const std::string stem = region_.Issue(kProvider);
+  const std::string before = ReadWholeFile(config_);
+  std::string rotated = before;
+  for (const char* suffix : {".crt", ".key"}) {
+    const std::string from = stem + suffix;
+    rotated.replace(rotated.find(from), from.size(),
+                    absl::StrCat(foreign_ca, "/provider-98990012", suffix));
+  }
+  WriteFile(config_, rotated);
+  ASSERT_EQ(kill(agent_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(agent_->WaitForLogLine("event=reloaded").ok()) << agent_->Log();
+
+  Drop("vreemd.csv", WaitingCsv(31));
+  ASSERT_TRUE(AwaitSample([this] { return AgentMetrics(); }, "vroeg_agent_spool_submissions", 1))
+      << agent_->Log();
+  ASSERT_TRUE(agent_->WaitForLogLine("event=submission_retry").ok()) << agent_->Log();
+
+  WriteFile(config_, before);
+  ASSERT_EQ(kill(agent_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(AwaitCollector(31)) << agent_->Log();
+  EXPECT_EQ(std::filesystem::exists(drop_ + "/done/vreemd.csv"), true);
+}
+
 TEST_F(AgentDaemonTest, StopsCleanlyOnSigterm) {
   auto code = agent_->Stop(SIGTERM);
   ASSERT_TRUE(code.ok()) << code.status();
