@@ -395,6 +395,9 @@ struct FileSpool::ScannedSegment {
   // What made the segment corrupt, or what the torn tail looked like.
   std::string problem;
   std::map<uint64_t, Entry> pending;
+  // Corrupt segments only: the submissions that were still pending before the damage, as
+  // "<source> (<submission id>)", so that a person can send them again.
+  std::vector<std::string> at_risk;
 };
 
 FileSpool::FileSpool(std::string dir, const FileSpoolOptions& options, const Clock* clock,
@@ -509,6 +512,7 @@ absl::StatusOr<FileSpool::ScannedSegment> FileSpool::ScanSegment(uint64_t first,
 
   uint64_t offset = 0;
   uint64_t last_entry = 0;
+  std::map<uint64_t, std::string> described;
   while (offset < scanned.file_bytes) {
     const SegmentReader::Frame frame = reader.FrameAt(offset);
     std::optional<std::string> damage = frame.damage;
@@ -542,6 +546,8 @@ absl::StatusOr<FileSpool::ScannedSegment> FileSpool::ScanSegment(uint64_t first,
         last_entry = sequence;
         scanned.pending[sequence] =
             Entry{first, offset, frame.bytes.size(), FromProtoTimestamp(record.spooled_at())};
+        described[sequence] =
+            absl::StrCat(record.source(), " (", record.request().submission_id(), ")");
         break;
       case agent::v1::SPOOL_RECORD_KIND_ACKNOWLEDGED:
       case agent::v1::SPOOL_RECORD_KIND_QUARANTINED:
@@ -566,6 +572,9 @@ absl::StatusOr<FileSpool::ScannedSegment> FileSpool::ScanSegment(uint64_t first,
   if (scanned.corrupt) {
     // Numbers written after the damage must not be handed out again either.
     scanned.highest_sequence = std::max(scanned.highest_sequence, reader.HighestSequence());
+    for (const auto& [sequence, entry] : scanned.pending) {
+      scanned.at_risk.push_back(std::move(described[sequence]));
+    }
     scanned.pending.clear();
   }
   return scanned;
@@ -617,9 +626,19 @@ absl::Status FileSpool::Recover() {
     if (segment.corrupt) {
       ++corrupt_segments_total_;
       absl::StatusOr<std::string> moved = MoveToQuarantine(segment.path);
-      logger_->Warning("spool_segment_corrupt", {{"segment", segment.path},
-                                                 {"problem", segment.problem},
-                                                 {"moved_to", moved.ok() ? *moved : ""}});
+      logger_->Warning("spool_segment_corrupt",
+                       {{"segment", segment.path},
+                        {"problem", segment.problem},
+                        {"moved_to", moved.ok() ? *moved : ""},
+                        {"pending_before_damage", segment.at_risk.size()},
+                        {"effect",
+                         "submissions in it are not sent; send their files again (listed in "
+                         "spool_submission_not_sent lines; what followed the damage cannot be "
+                         "read); the collector stores what it already has once"}});
+      for (const std::string& submission : segment.at_risk) {
+        logger_->Warning("spool_submission_not_sent",
+                         {{"segment", segment.path}, {"submission", submission}});
+      }
       if (!moved.ok()) {
         logger_->Error("spool_quarantine_failed",
                        {{"file", segment.path}, {"error", moved.status().ToString()}});

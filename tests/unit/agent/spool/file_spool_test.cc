@@ -360,6 +360,13 @@ TEST_F(DamagedSegmentTest, DamageInsideAnOlderSegmentSetsAsideThatSegmentOnly) {
     EXPECT_EQ(ReadWholeFile(absl::StrCat(dir, "/quarantine/corrupt-", SegmentName(1))), damaged);
     EXPECT_THAT(Log(), AllOf(HasSubstr("level=warning event=spool_segment_corrupt"),
                              HasSubstr(SegmentName(1))));
+    // What could be read before the damage is named, so that a person can send it again.
+    if (spot.offset >= 2 * record_) {
+      EXPECT_THAT(
+          Log(),
+          AllOf(HasSubstr("pending_before_damage=2"), HasSubstr("event=spool_submission_not_sent"),
+                HasSubstr("submission=\"x.csv (s1)\""), HasSubstr("submission=\"x.csv (s2)\"")));
+    }
     absl::StatusOr<uint64_t> next = (*spool)->Append(TestSubmission("s10"), "x.csv");
     ASSERT_THAT(next, IsOk());
     EXPECT_EQ(*next, 10u);
