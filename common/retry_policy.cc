@@ -23,6 +23,7 @@ SendOutcome ClassifySendResult(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return SendOutcome::kAcknowledged;
+    case absl::StatusCode::kCancelled:
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kResourceExhausted:

@@ -36,7 +36,7 @@ TEST_P(ClassifySendResultCodeTest, Classifies) {
 INSTANTIATE_TEST_SUITE_P(
     EveryCode, ClassifySendResultCodeTest,
     ::testing::Values(Classification{absl::StatusCode::kOk, SendOutcome::kAcknowledged},
-                      Classification{absl::StatusCode::kCancelled, SendOutcome::kQuarantine},
+                      Classification{absl::StatusCode::kCancelled, SendOutcome::kRetry},
                       Classification{absl::StatusCode::kUnknown, SendOutcome::kQuarantine},
                       Classification{absl::StatusCode::kInvalidArgument, SendOutcome::kQuarantine},
                       Classification{absl::StatusCode::kDeadlineExceeded, SendOutcome::kRetry},
