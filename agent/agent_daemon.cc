@@ -45,6 +45,10 @@ prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string&
   return family;
 }
 
+// How long the intake waits for a connection before fetching the catalogue; the scan interval
+// is waited out anyway.
+constexpr absl::Duration kCatalogueConnectWait = absl::Seconds(1);
+
 // The drop folders, replaced whole on reload.
 struct Folders {
   absl::Mutex mu;
@@ -371,7 +375,12 @@ class AgentDaemonImpl : public AgentDaemon {
       refresh_catalogue_ = false;
     }
     if (!refresh) return catalogue_->current();
-    auto fetched = catalogue_->Refresh(*collector_.Get(), *logger_);
+    std::shared_ptr<CollectorClient> client = collector_.Get();
+    // A call fails at once while the channel is between connection attempts, and between calls
+    // gRPC advances a reconnect only slowly; waiting on the channel lets the fetch go through as
+    // soon as the collector can be reached.
+    client->AwaitConnected(kCatalogueConnectWait);
+    auto fetched = catalogue_->Refresh(*client, *logger_);
     if (!fetched.ok()) {
       // Only worth a warning while nothing can be taken (otherwise the cached copy serves), and
       // once: the attempt repeats every scan.
