@@ -38,13 +38,27 @@ std::string Age(absl::Time since, absl::Time now) {
 std::string Bytes(uint64_t bytes) {
   if (bytes < 1024) return absl::StrCat(bytes, " B");
   double value = static_cast<double>(bytes) / 1024;
-  for (const char* unit : {"KiB", "MiB", "GiB"}) {
-    if (value < 1024 || absl::string_view(unit) == "GiB") {
-      return absl::StrFormat("%.1f %s", value, unit);
-    }
+  const char* unit = "KiB";
+  for (const char* larger : {"MiB", "GiB"}) {
+    if (value < 1024) break;
     value /= 1024;
+    unit = larger;
   }
-  return "";
+  return absl::StrFormat("%.1f %s", value, unit);
+}
+
+// The status as JSON, with the proto's field names; `all_fields` prints zeros too.
+absl::StatusOr<std::string> StatusJson(const agent::v1::AgentStatus& status, bool all_fields) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = all_fields;
+  if (auto printed = google::protobuf::util::MessageToJsonString(status, &json, options);
+      !printed.ok()) {
+    return absl::InternalError(absl::StrCat("cannot encode the status: ", printed.ToString()));
+  }
+  return json;
 }
 
 std::string Event(const agent::v1::DeliveryEvent& event, absl::Time now) {
@@ -133,14 +147,9 @@ agent::v1::AgentStatus StatusBoard::Snapshot(const SpoolStats& spool, uint64_t f
 }
 
 absl::Status WriteStatusFile(const std::string& path, const agent::v1::AgentStatus& status) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  if (auto printed = google::protobuf::util::MessageToJsonString(status, &json, options);
-      !printed.ok()) {
-    return absl::InternalError(absl::StrCat("cannot encode the status: ", printed.ToString()));
-  }
+  absl::StatusOr<std::string> encoded = StatusJson(status, /*all_fields=*/false);
+  if (!encoded.ok()) return encoded.status();
+  const std::string& json = *encoded;
   const std::string temp = path + ".tmp";
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -257,18 +266,13 @@ int ShowAgentStatus(const AgentSettings& settings, const Clock& clock, bool json
       status->pid() > 0 && (kill(static_cast<pid_t>(status->pid()), 0) == 0 || errno == EPERM);
   const DaemonState state = JudgeDaemon(*status, clock.Now(), alive);
   if (json) {
-    std::string text;
-    google::protobuf::util::JsonPrintOptions options;
-    options.add_whitespace = true;
-    options.preserve_proto_field_names = true;
-    options.always_print_primitive_fields = true;
     if (state != DaemonState::kRunning) status->set_running(false);
-    if (auto printed = google::protobuf::util::MessageToJsonString(*status, &text, options);
-        !printed.ok()) {
-      err << "vroeg-agent: error: cannot encode the status: " << printed.ToString() << "\n";
+    absl::StatusOr<std::string> encoded = StatusJson(*status, /*all_fields=*/true);
+    if (!encoded.ok()) {
+      err << "vroeg-agent: error: " << encoded.status().message() << "\n";
       return kExitUsage;
     }
-    out << text << "\n";
+    out << *encoded << "\n";
   } else {
     out << FormatStatus(*status, clock.Now(), state);
   }

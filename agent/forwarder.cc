@@ -22,6 +22,11 @@ Forwarder::Forwarder(Spool* spool, SubmissionSender* sender,
 absl::StatusOr<ForwardPass> Forwarder::SendPending() {
   ForwardPass pass;
   connection_failed_ = false;
+  {
+    // New retry settings apply from the next pass on, whichever wait came before it.
+    absl::MutexLock lock(&mu_);
+    if (next_backoff_ != nullptr) backoff_ = std::move(next_backoff_);
+  }
   while (true) {
     VROEG_ASSIGN_OR_RETURN(std::vector<SpooledSubmission> pending, spool_->Peek(batch_));
     if (pending.empty()) return pass;
@@ -108,7 +113,6 @@ bool Forwarder::Stopping() {
 
 bool Forwarder::Wait(std::optional<absl::Duration> backoff) {
   absl::MutexLock lock(&mu_);
-  if (next_backoff_ != nullptr) backoff_ = std::move(next_backoff_);
   if (backoff) {
     // New submissions do not make the collector come back sooner: only Stop cuts this short.
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };

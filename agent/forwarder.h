@@ -60,7 +60,7 @@ class Forwarder {
     observer_ = std::move(observer);
   }
 
-  // Replaces the backoff (new retry settings); takes effect before the next wait.
+  // Replaces the backoff (new retry settings); takes effect at the start of the next pass.
   void SetBackoff(std::unique_ptr<BackoffStrategy> backoff);
 
   // Waits out `delay` before the next pass after a retryable failure: ends early when the

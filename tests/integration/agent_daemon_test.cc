@@ -72,11 +72,9 @@ class AgentDaemonTest : public ::testing::Test {
     agent_ = *std::move(agent);
     auto line = agent_->WaitForLogLine("event=listening");
     ASSERT_TRUE(line.ok()) << line.status();
-    const std::string metrics = LogValue(*line, "metrics");
-    ASSERT_TRUE(absl::SimpleAtoi(
-        metrics.substr(metrics.rfind(':') + 1, metrics.size() - metrics.rfind(':') - 9),
-        &agent_metrics_port_))
-        << *line;
+    const std::optional<int> metrics_port = LogPort(*line, "metrics");
+    ASSERT_TRUE(metrics_port.has_value()) << *line;
+    agent_metrics_port_ = *metrics_port;
   }
 
   void StartCollector() {

@@ -61,14 +61,7 @@ std::vector<int> AgentMetricsPorts(const fs::path& agents_dir) {
     std::string line;
     while (std::getline(log, line)) {
       if (line.find("event=listening") == std::string::npos) continue;
-      // metrics=http://127.0.0.1:PORT/metrics
-      const std::string value = LogValue(line, "metrics");
-      absl::string_view url = value;
-      int port = 0;
-      if (absl::ConsumeSuffix(&url, "/metrics") &&
-          absl::SimpleAtoi(url.substr(url.rfind(':') + 1), &port)) {
-        ports.push_back(port);
-      }
+      if (const std::optional<int> port = LogPort(line, "metrics")) ports.push_back(*port);
       break;
     }
   }

@@ -10,9 +10,11 @@
 #include <optional>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 extern char** environ;
 
@@ -155,6 +157,18 @@ std::string LogValue(const std::string& line, const std::string& key) {
   pos += needle.size();
   size_t end = line.find(' ', pos);
   return line.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+}
+
+std::optional<int> LogPort(const std::string& line, const std::string& key) {
+  const std::string value = LogValue(line, key);
+  absl::string_view address = value;
+  absl::ConsumeSuffix(&address, "/metrics");
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
+    return std::nullopt;
+  }
+  return port;
 }
 
 }  // namespace vroeg::testing

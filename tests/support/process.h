@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ class BackgroundProcess {
 
 // The value of `key=` in a logfmt line (unquoted values only), or empty.
 std::string LogValue(const std::string& line, const std::string& key);
+
+// The port in the value of `key=` (host:port, or http://host:port/metrics as the
+// `event=listening` lines give it), or nullopt.
+std::optional<int> LogPort(const std::string& line, const std::string& key);
 
 }  // namespace vroeg::testing
 

@@ -115,14 +115,13 @@ absl::StatusOr<std::unique_ptr<RunningCollector>> RunningCollector::Start(
   self->process_ = *std::move(process);
   auto line = self->process_->WaitForLogLine("event=listening");
   if (!line.ok()) return line.status();
-  std::string grpc = LogValue(*line, "grpc");
-  std::string metrics = LogValue(*line, "metrics");
-  absl::string_view metrics_port = metrics;
-  absl::ConsumeSuffix(&metrics_port, "/metrics");
-  if (!absl::SimpleAtoi(grpc.substr(grpc.rfind(':') + 1), &self->grpc_port_) ||
-      !absl::SimpleAtoi(metrics_port.substr(metrics_port.rfind(':') + 1), &self->metrics_port_)) {
+  const std::optional<int> grpc = LogPort(*line, "grpc");
+  const std::optional<int> metrics = LogPort(*line, "metrics");
+  if (!grpc || !metrics) {
     return absl::InternalError(absl::StrCat("cannot read ports from: ", *line));
   }
+  self->grpc_port_ = *grpc;
+  self->metrics_port_ = *metrics;
   return self;
 }
 

@@ -39,6 +39,29 @@ absl::Status ExpectExit(absl::StatusOr<int> code, int expected, absl::string_vie
   return absl::OkStatus();
 }
 
+// Starts `argv` with its log at `log` and waits for its `event=listening` line.
+absl::StatusOr<std::string> StartListening(const std::vector<std::string>& argv,
+                                           const std::string& log,
+                                           std::unique_ptr<BackgroundProcess>& process) {
+  auto started = BackgroundProcess::Start(argv, log);
+  if (!started.ok()) return started.status();
+  process = *std::move(started);
+  auto line = process->WaitForLogLine("event=listening", kStartTimeout);
+  if (!line.ok()) process.reset();
+  return line;
+}
+
+// SIGTERM must end the process cleanly; SIGKILL simply ends it.
+absl::Status EndProcess(std::unique_ptr<BackgroundProcess>& process, int signal,
+                        absl::string_view what) {
+  if (process == nullptr) return absl::FailedPreconditionError(absl::StrCat(what, " not running"));
+  absl::Status status = signal == SIGKILL
+                            ? ExpectExit(process->Stop(SIGKILL), -SIGKILL, what)
+                            : ExpectExit(process->Stop(signal, kStartTimeout), 0, what);
+  process.reset();
+  return status;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FaultCollector>> FaultCollector::Create(TestRegion& region) {
@@ -52,31 +75,14 @@ absl::StatusOr<std::unique_ptr<FaultCollector>> FaultCollector::Create(TestRegio
 
 absl::Status FaultCollector::Start() {
   ++runs_;
-  auto process = BackgroundProcess::Start({CollectorBinary(), "--config", config_},
-                                          RunLog(dir_, "collector", runs_));
-  if (!process.ok()) return process.status();
-  process_ = *std::move(process);
-  auto line = process_->WaitForLogLine("event=listening", kStartTimeout);
-  if (!line.ok()) {
-    process_.reset();
-    return line.status();
-  }
-  return absl::OkStatus();
+  return StartListening({CollectorBinary(), "--config", config_}, RunLog(dir_, "collector", runs_),
+                        process_)
+      .status();
 }
 
-absl::Status FaultCollector::Stop() {
-  if (process_ == nullptr) return absl::FailedPreconditionError("collector not running");
-  absl::Status status = ExpectExit(process_->Stop(SIGTERM, kStartTimeout), 0, "collector");
-  process_.reset();
-  return status;
-}
+absl::Status FaultCollector::Stop() { return EndProcess(process_, SIGTERM, "collector"); }
 
-absl::Status FaultCollector::Kill() {
-  if (process_ == nullptr) return absl::FailedPreconditionError("collector not running");
-  absl::Status status = ExpectExit(process_->Stop(SIGKILL), -SIGKILL, "collector");
-  process_.reset();
-  return status;
-}
+absl::Status FaultCollector::Kill() { return EndProcess(process_, SIGKILL, "collector"); }
 
 std::string FaultCollector::Logs() const { return JoinRunLogs(dir_, "collector", runs_); }
 
@@ -107,38 +113,18 @@ FaultAgent::FaultAgent(TestRegion& region, std::string urn, const std::string& n
 
 absl::Status FaultAgent::Start() {
   ++runs_;
-  auto process = BackgroundProcess::Start({AgentBinary(), "run", "--config", config_},
-                                          RunLog(dir_, "agent", runs_));
-  if (!process.ok()) return process.status();
-  process_ = *std::move(process);
-  auto line = process_->WaitForLogLine("event=listening", kStartTimeout);
-  if (!line.ok()) {
-    process_.reset();
-    return line.status();
-  }
-  // metrics=http://127.0.0.1:<port>/metrics
-  const std::string metrics = LogValue(*line, "metrics");
-  absl::string_view url = metrics;
-  absl::ConsumeSuffix(&url, "/metrics");
-  if (!absl::SimpleAtoi(url.substr(url.rfind(':') + 1), &metrics_port_)) {
-    return absl::InternalError(absl::StrCat("no metrics port in: ", *line));
-  }
+  auto line = StartListening({AgentBinary(), "run", "--config", config_},
+                             RunLog(dir_, "agent", runs_), process_);
+  if (!line.ok()) return line.status();
+  const std::optional<int> port = LogPort(*line, "metrics");
+  if (!port) return absl::InternalError(absl::StrCat("no metrics port in: ", *line));
+  metrics_port_ = *port;
   return absl::OkStatus();
 }
 
-absl::Status FaultAgent::Stop() {
-  if (process_ == nullptr) return absl::FailedPreconditionError("agent not running");
-  absl::Status status = ExpectExit(process_->Stop(SIGTERM, kStartTimeout), 0, "agent");
-  process_.reset();
-  return status;
-}
+absl::Status FaultAgent::Stop() { return EndProcess(process_, SIGTERM, "agent"); }
 
-absl::Status FaultAgent::Kill() {
-  if (process_ == nullptr) return absl::FailedPreconditionError("agent not running");
-  absl::Status status = ExpectExit(process_->Stop(SIGKILL), -SIGKILL, "agent");
-  process_.reset();
-  return status;
-}
+absl::Status FaultAgent::Kill() { return EndProcess(process_, SIGKILL, "agent"); }
 
 void FaultAgent::Drop(const std::string& name, const std::string& content) const {
   const std::string temp = absl::StrCat(drop_dir_, "/.", name, ".tmp");

@@ -162,6 +162,20 @@ class FaultTest : public ::testing::Test {
 
   // The end of every test: the collector stops cleanly, and its database holds `expected`,
   // each observation once, from `submissions` submissions.
+  // Starts the collector and `agent`, delivers the stream's first file (so that the agent knows
+  // the catalogue), stops the collector and drops the rest of the stream.
+  void DeliverFirstThenDropTheRestWhileTheCollectorIsDown(FaultAgent& agent,
+                                                          const ObservationStream& stream) {
+    ASSERT_THAT(collector_->Start(), IsOk());
+    ASSERT_THAT(agent.Start(), IsOk());
+    agent.Drop(stream.FileName(0), stream.FileContent(0));
+    ASSERT_THAT(AwaitDelivered({{&agent, 1}}, kPhaseTimeout), IsOk());
+    ASSERT_THAT(collector_->Stop(), IsOk());
+    for (int file = 1; file < stream.files(); ++file) {
+      agent.Drop(stream.FileName(file), stream.FileContent(file));
+    }
+  }
+
   // Every file of both streams taken, and everything in them stored exactly once.
   void ExpectBothStoredExactly(FaultAgent& agent_a, const ObservationStream& stream_a,
                                FaultAgent& agent_b, const ObservationStream& stream_b) {
@@ -434,19 +448,10 @@ TEST_F(FaultTest, FullSpoolDefersFilesUntilTheCollectorCatchesUp) {
   // Room for a handful of these submissions (about 10 kB each).
   constexpr uint64_t kSpoolBytes = 64 << 10;
   const ObservationStream stream(kProviderA, kFiles, kRows);
-  ASSERT_THAT(collector_->Start(), IsOk());
   FaultAgentOptions options;
   options.spool_max_bytes = kSpoolBytes;
   FaultAgent& agent = AddAgent(kProviderA, "provider-a", options);
-  ASSERT_THAT(agent.Start(), IsOk());
-  // One file through while the collector is there, so that the agent has its catalogue.
-  agent.Drop(stream.FileName(0), stream.FileContent(0));
-  ASSERT_THAT(AwaitDelivered({{&agent, 1}}, kPhaseTimeout), IsOk());
-
-  ASSERT_THAT(collector_->Stop(), IsOk());
-  for (int file = 1; file < kFiles; ++file) {
-    agent.Drop(stream.FileName(file), stream.FileContent(file));
-  }
+  ASSERT_NO_FATAL_FAILURE(DeliverFirstThenDropTheRestWhileTheCollectorIsDown(agent, stream));
   const std::string deferred = "vroeg_agent_files_total{outcome=\"deferred\"}";
   ASSERT_TRUE(Eventually([&] { return agent.Metric(deferred).value_or(0) >= 1; }))
       << "the spool never filled up: " << State();
@@ -494,19 +499,11 @@ TEST_F(FaultTest, CorruptSpoolSegmentIsSetAsideAndTheRestArrivesOnce) {
   // Room for all of these submissions (about 10 kB each), in segments of a quarter of it.
   constexpr uint64_t kSpoolBytes = 300000;
   const ObservationStream stream(kProviderA, kFiles, kRows);
-  ASSERT_THAT(collector_->Start(), IsOk());
   FaultAgentOptions options;
   options.spool_max_bytes = kSpoolBytes;
   FaultAgent& agent = AddAgent(kProviderA, "provider-a", options);
-  ASSERT_THAT(agent.Start(), IsOk());
-  agent.Drop(stream.FileName(0), stream.FileContent(0));
-  ASSERT_THAT(AwaitDelivered({{&agent, 1}}, kPhaseTimeout), IsOk());
-
   // Everything else spooled while the collector is away, then the agent stopped.
-  ASSERT_THAT(collector_->Stop(), IsOk());
-  for (int file = 1; file < kFiles; ++file) {
-    agent.Drop(stream.FileName(file), stream.FileContent(file));
-  }
+  ASSERT_NO_FATAL_FAILURE(DeliverFirstThenDropTheRestWhileTheCollectorIsDown(agent, stream));
   ASSERT_TRUE(Eventually([&] { return agent.DoneFiles() == kFiles; })) << State();
   ASSERT_THAT(agent.Stop(), IsOk());
 
