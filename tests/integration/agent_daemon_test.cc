@@ -309,6 +309,29 @@ TEST_F(AgentDaemonTest, SighupRotatesTheCertificate) {
   EXPECT_EQ(std::filesystem::exists(drop_ + "/done/vreemd.csv"), true);
 }
 
+// Settings that belong to the running process are named, and the rest is applied.
+TEST_F(AgentDaemonTest, SighupNamesSettingsThatNeedARestart) {
+  std::string text = ReadWholeFile(config_);
+  text.replace(text.find("spool: {path: spool}"), 20, "spool: {path: spool, max_bytes: 5000000}");
+  WriteFile(config_, text);
+  ASSERT_EQ(kill(agent_->pid(), SIGHUP), 0);
+  auto warning = agent_->WaitForLogLine("event=reload_needs_restart");
+  ASSERT_TRUE(warning.ok()) << warning.status() << agent_->Log();
+  EXPECT_THAT(*warning, HasSubstr("settings=spool.max_bytes"));
+  EXPECT_TRUE(agent_->WaitForLogLine("event=reloaded").ok()) << agent_->Log();
+}
+
+// The daemon holds the spool; `submit` with the same configuration says what to do instead.
+TEST_F(AgentDaemonTest, SubmitWhileTheDaemonRunsPointsAtTheDropFolder) {
+  const std::string file = region_.dir() + "/handmatig.csv";
+  WriteFile(file, WaitingCsv(5));
+  auto submit = RunCommand({AgentBinary(), "submit", "--config", config_, file});
+  ASSERT_TRUE(submit.ok()) << submit.status();
+  EXPECT_EQ(submit->exit_code, 2) << submit->out << submit->err;
+  EXPECT_THAT(submit->err, HasSubstr("is in use by another process"));
+  EXPECT_THAT(submit->err, HasSubstr("copy the files into one of its drop folders instead"));
+}
+
 TEST_F(AgentDaemonTest, StopsCleanlyOnSigterm) {
   auto code = agent_->Stop(SIGTERM);
   ASSERT_TRUE(code.ok()) << code.status();
