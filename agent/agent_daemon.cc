@@ -19,6 +19,7 @@
 #include "common/process_lifecycle.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
@@ -254,8 +255,9 @@ class AgentDaemonImpl : public AgentDaemon {
     }
     self->state_ =
         std::make_shared<AgentStateCollectable>(self->spool_.get(), clock, &self->folders_);
-    auto metrics = StartMetricsEndpoint("metrics_listen", config.metrics_listen(),
-                                        {self->registry_, self->state_});
+    auto metrics =
+        StartMetricsEndpoint("metrics_listen", config.metrics_listen(), config.metrics_security(),
+                             settings.base_dir, {self->registry_, self->state_});
     if (!metrics.ok()) return metrics.status();
     self->metrics_ = *std::move(metrics);
 
@@ -267,16 +269,12 @@ class AgentDaemonImpl : public AgentDaemon {
     if (auto cached = self->catalogue_->LoadCopy()) {
       logger->Info("catalogue_cached", {{"version", cached->version()}});
     }
-    const std::string metrics_host =
-        config.metrics_listen().substr(0, config.metrics_listen().rfind(':'));
-    logger->Info(
-        "listening",
-        {{"reporter", reporter.Urn()},
-         {"collector", config.collector()},
-         {"metrics", absl::StrCat("http://", metrics_host, ":", self->metrics_.port, "/metrics")},
-         {"spool", self->spool_path_},
-         {"status", self->status_path_},
-         {"pending", self->spool_->Stats().pending_submissions}});
+    logger->Info("listening", {{"reporter", reporter.Urn()},
+                               {"collector", config.collector()},
+                               {"metrics", self->metrics_.url},
+                               {"spool", self->spool_path_},
+                               {"status", self->status_path_},
+                               {"pending", self->spool_->Stats().pending_submissions}});
     self->WriteStatus(/*running=*/true);
     self->forwarding_ = std::thread([raw] { raw->forwarder_->Run(); });
     self->forwarding_started_ = true;
@@ -315,6 +313,10 @@ class AgentDaemonImpl : public AgentDaemon {
     }
     if (config.metrics_listen() != old_config.metrics_listen()) {
       need_restart.push_back("metrics_listen");
+    }
+    if (!google::protobuf::util::MessageDifferencer::Equals(config.metrics_security(),
+                                                            old_config.metrics_security())) {
+      need_restart.push_back("metrics_security");
     }
     if (!need_restart.empty()) {
       logger_->Warning("reload_needs_restart",

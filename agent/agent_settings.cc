@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/config_file.h"
+#include "common/metrics_security.h"
 #include "common/status_macros.h"
 
 namespace vroeg {
@@ -35,6 +36,7 @@ absl::Status ApplyDefaults(config::v1::AgentConfig* config) {
   if (spool->max_bytes() == 0) spool->set_max_bytes(kDefaultSpoolBytes);
   if (config->metrics_listen().empty()) config->set_metrics_listen(kDefaultMetricsListen);
   VROEG_RETURN_IF_ERROR(CheckHostPort("metrics_listen", config->metrics_listen()));
+  VROEG_RETURN_IF_ERROR(CheckMetricsSecurity(config->metrics_listen(), config->metrics_security()));
   if (config->scan_interval_seconds() == 0) {
     config->set_scan_interval_seconds(kDefaultScanIntervalSeconds);
   }

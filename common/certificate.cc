@@ -23,29 +23,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/openssl_error.h"
 #include "common/openssl_ptr.h"
 #include "common/status_macros.h"
 
 namespace vroeg {
 namespace {
-
-// OpenSSL reports through a thread-local queue; drain it so a later call does not see stale
-// errors, keeping the most recent reason for the message.
-std::string TakeOpenSslError() {
-  std::string reason = "unknown error";
-  while (unsigned long err = ERR_get_error()) {
-    if (const char* r = ERR_reason_error_string(err); r != nullptr) reason = r;
-  }
-  return reason;
-}
-
-// Never prompt on a terminal for a pass phrase: certificates are not encrypted.
-int NoPassword(char*, int, int, void*) { return 0; }
-
-bool IsEndOfPem() {
-  unsigned long err = ERR_peek_last_error();
-  return ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
-}
 
 absl::StatusOr<std::string> NameToString(const X509_NAME* name) {
   BioPtr bio(BIO_new(BIO_s_mem()));

@@ -10,8 +10,9 @@
 namespace vroeg {
 
 // The one place where absl::Status and grpc::Status meet. Codes map one to one (both are the
-// canonical codes); a SubmissionRejection travels as the payload of an absl::Status and as the
-// binary error details of a grpc::Status.
+// canonical codes). The payloads the API documents (a SubmissionRejection, a RetryInfo hint)
+// travel each as a google.protobuf.Any in the google.rpc.Status of the binary error details, as
+// gRPC's richer error model has it, so that any gRPC client can read them.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 

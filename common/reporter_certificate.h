@@ -3,6 +3,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/certificate.h"
 #include "common/identity.h"
 
 namespace vroeg {
@@ -12,6 +13,11 @@ namespace vroeg {
 // says which, so the holder knows to ask the region for a proper certificate.
 // Thread-safe (pure function).
 absl::StatusOr<ReporterId> ReporterFromCertificatePem(absl::string_view pem);
+
+// The same for a parsed certificate. On failure `reason`, when given, is set to a short fixed
+// label for metrics: "no_identity", "several_identities" or "malformed_identity".
+absl::StatusOr<ReporterId> ReporterFromCertificate(const CertificateInfo& info,
+                                                   absl::string_view* reason = nullptr);
 
 }  // namespace vroeg
 

@@ -26,9 +26,11 @@ SendOutcome ClassifySendResult(const absl::Status& status) {
     case absl::StatusCode::kCancelled:
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kAborted:
+    case absl::StatusCode::kUnauthenticated:
       return SendOutcome::kRetry;
+    case absl::StatusCode::kResourceExhausted:
+      return RetryAfterHint(status).has_value() ? SendOutcome::kRetry : SendOutcome::kQuarantine;
     default:
       return SendOutcome::kQuarantine;
   }

@@ -20,13 +20,17 @@ enum class SendOutcome {
 };
 
 // Classifies the status of one send. OK is kAcknowledged. UNAVAILABLE (collector or its storage
-// down, connection dropped), DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED (overload), ABORTED and
-// CANCELLED are kRetry: CANCELLED is what a client sees of a call the collector dropped while
-// shutting down, which says nothing about the submission, and resending is always safe because
-// the collector stores a submission id once. Every other code is kQuarantine: INVALID_ARGUMENT,
-// UNAUTHENTICATED, PERMISSION_DENIED, ALREADY_EXISTS, FAILED_PRECONDITION and the rest describe
-// the submission or the sender, so resending the same bytes would fail the same way forever and
-// hold up the reporter's later submissions. That includes UNKNOWN and INTERNAL. Thread-safe.
+// down, connection dropped), DEADLINE_EXCEEDED, ABORTED and CANCELLED are kRetry: CANCELLED is
+// what a client sees of a call the collector dropped while shutting down, which says nothing about
+// the submission, and resending is always safe because the collector stores a submission id once.
+// UNAUTHENTICATED is kRetry too: it is about the sender's certificate (expired or revoked while
+// the connection stayed open), not the submission, which goes through once the certificate is
+// renewed. RESOURCE_EXHAUSTED is kRetry when the collector attached a retry hint (its rate limit)
+// and kQuarantine without one: a submission over the collector's size limits fails the same way
+// however often it is sent. Every other code is kQuarantine: INVALID_ARGUMENT, PERMISSION_DENIED,
+// ALREADY_EXISTS, FAILED_PRECONDITION and the rest describe the submission or the sender, so
+// resending the same bytes would fail the same way forever and hold up the reporter's later
+// submissions. That includes UNKNOWN and INTERNAL. Thread-safe.
 SendOutcome ClassifySendResult(const absl::Status& status);
 
 // "acknowledged", "retry" or "quarantine": for logs and metric labels. Thread-safe.

@@ -46,14 +46,6 @@ absl::StatusOr<TlsMaterial> LoadTlsMaterial(const config::v1::Tls& tls,
   return material;
 }
 
-std::shared_ptr<grpc::ServerCredentials> MutualTlsServerCredentials(const TlsMaterial& tls) {
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = tls.ca_certificate_pem;
-  options.pem_key_cert_pairs.push_back({tls.private_key_pem, tls.certificate_pem});
-  return grpc::SslServerCredentials(options);
-}
-
 std::shared_ptr<grpc::ChannelCredentials> MutualTlsChannelCredentials(const TlsMaterial& tls) {
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = tls.ca_certificate_pem;

@@ -6,7 +6,6 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/security/credentials.h"
-#include "grpcpp/security/server_credentials.h"
 #include "vroeg/config/v1/tls.pb.h"
 
 namespace vroeg {
@@ -26,9 +25,6 @@ std::string ResolvePath(const std::string& base_dir, const std::string& path);
 // FAILED_PRECONDITION (fix: chmod 600).
 absl::StatusOr<TlsMaterial> LoadTlsMaterial(const config::v1::Tls& tls,
                                             const std::string& base_dir);
-
-// Server credentials that require and verify a client certificate chaining to the CA.
-std::shared_ptr<grpc::ServerCredentials> MutualTlsServerCredentials(const TlsMaterial& tls);
 
 // Client credentials presenting our certificate and trusting only the region's CA.
 std::shared_ptr<grpc::ChannelCredentials> MutualTlsChannelCredentials(const TlsMaterial& tls);

@@ -1,19 +1,26 @@
 #include "server/collector.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/certificate.h"
 #include "common/config_file.h"
 #include "common/identity.h"
+#include "common/metrics_security.h"
 #include "common/period.h"
 #include "common/process_lifecycle.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server_builder.h"
 #include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "server/audit/audit_log.h"
+#include "server/client_trust.h"
 #include "server/indicator_collectable.h"
 #include "server/ingestor.h"
 #include "server/latest_state.h"
@@ -29,6 +36,46 @@ constexpr char kDefaultMetricsListen[] = "127.0.0.1:9464";
 constexpr char kDefaultCatalogue[] = "/usr/share/vroeg/catalogue.yaml";
 constexpr char kDefaultDatabase[] = "/var/lib/vroeg/collector.db";
 constexpr int kCommitWorkers = 4;
+constexpr uint32_t kDefaultMaxMessageBytes = 32 << 20;
+constexpr uint32_t kDefaultMaxObservations = 200000;
+constexpr uint32_t kDefaultSubmissionsPerMinute = 600;
+constexpr uint32_t kDefaultBurst = 1000;
+constexpr uint32_t kDefaultTlsReloadSeconds = 60;
+// A certificate closer than this to its end is announced in the log at every check.
+constexpr absl::Duration kExpiryWarning = absl::Hours(24 * 30);
+
+std::string Date(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone()); }
+
+// The audit log lives next to the database unless configured: collector.db ->
+// collector.audit.log, so that two collectors never share one by accident.
+std::string DefaultAuditLog(const std::string& database) {
+  std::string stem = database;
+  if (absl::EndsWith(stem, ".db")) stem.resize(stem.size() - 3);
+  return absl::StrCat(stem, ".audit.log");
+}
+
+// Normalises the member municipalities of a region in place; errors name `where`.
+absl::Status NormaliseMembers(const std::string& where, config::v1::Region* region) {
+  if (auto s = NormaliseReporterId(type::v1::REPORTER_KIND_REGION, region->code()); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".code: ", s.status().message()));
+  }
+  for (int i = 0; i < region->municipalities_size(); ++i) {
+    auto* member = region->mutable_municipalities(i);
+    const std::string at = absl::StrCat(where, ".municipalities[", i, "]");
+    auto code = NormaliseMunicipalityCode(member->code());
+    if (!code.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".code: ", code.status().message()));
+    }
+    member->set_code(*code);
+    for (const std::string* date : {&member->valid_from(), &member->valid_to()}) {
+      if (!date->empty() && !ParseIsoDate(*date).ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, ": '", *date, "' is not a date (YYYY-MM-DD)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 class CollectorImpl : public Collector {
  public:
@@ -37,16 +84,29 @@ class CollectorImpl : public Collector {
 
   void Wait() override { shutdown_.WaitForNotification(); }
 
+  void Reload() override {
+    absl::MutexLock lock(&reload_mu_);
+    reload_requested_ = true;
+  }
+
   void Shutdown() override {
     absl::MutexLock lock(&shutdown_mu_);
     if (shutdown_.HasBeenNotified()) return;
+    {
+      absl::MutexLock reload_lock(&reload_mu_);
+      stopping_ = true;
+    }
+    if (reloader_.joinable()) reloader_.join();
     // Start may have failed half way; only what was built is stopped.
     if (server_ != nullptr) {
       // Calls in flight get a few seconds to commit; their clients retry the rest safely.
       server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-      logger_->Info("stopped");
     }
     workers_.reset();
+    if (server_ != nullptr) {
+      logger_->Info("stopped",
+                    {{"audit_entries", audit_->entries()}, {"audit_head", audit_->head_hash()}});
+    }
     shutdown_.Notify();
   }
 
@@ -69,6 +129,11 @@ class CollectorImpl : public Collector {
 
     auto tls = LoadTlsMaterial(config.tls(), settings.base_dir);
     if (!tls.ok()) return tls.status();
+    self->clock_ = clock;
+    self->ca_path_ = ResolvePath(settings.base_dir, config.tls().ca_certificate());
+    self->crl_path_ = ResolvePath(settings.base_dir, config.tls().crl());
+    self->certificate_path_ = ResolvePath(settings.base_dir, config.tls().certificate());
+    self->reload_interval_ = absl::Seconds(config.tls().reload_interval_seconds());
 
     const std::string db_path = ResolvePath(settings.base_dir, config.storage().sqlite().path());
     auto store = SqliteStore::Open(db_path);
@@ -96,32 +161,71 @@ class CollectorImpl : public Collector {
         .Register(*self->registry_)
         .Add({})
         .Set(absl::ToDoubleSeconds(started - absl::UnixEpoch()));
+    const std::string audit_path = ResolvePath(settings.base_dir, config.audit_log());
+    auto audit = AuditLog::Open(audit_path, logger);
+    if (!audit.ok()) {
+      return absl::Status(audit.status().code(),
+                          absl::StrCat("audit_log: ", audit.status().message()));
+    }
+    self->audit_ = *std::move(audit);
+    logger->Info("audit_log_opened", {{"path", audit_path},
+                                      {"entries", self->audit_->entries()},
+                                      {"head", self->audit_->head_hash()}});
+
+    self->certificates_ = std::make_unique<ClientCertificates>(clock, logger, self->registry_.get(),
+                                                               self->audit_.get());
+    VROEG_RETURN_IF_ERROR(self->certificates_->Reload(self->ca_path_, self->crl_path_));
+    self->certificate_expiry_ = &prometheus::BuildGauge()
+                                     .Name("vroeg_tls_certificate_expiry_timestamp_seconds")
+                                     .Help(
+                                         "Unix time at which the collector's own server "
+                                         "certificate expires.")
+                                     .Register(*self->registry_)
+                                     .Add({});
+    self->reload_failures_ = &prometheus::BuildCounter()
+                                  .Name("vroeg_tls_reload_failures_total")
+                                  .Help(
+                                      "Reloads of the CA or CRL file that failed; the trust "
+                                      "in force before stays.")
+                                  .Register(*self->registry_)
+                                  .Add({});
+    self->CheckOwnCertificate();
+
+    IngestorOptions options;
+    options.region = config.region();
+    options.member_regions.assign(config.member_regions().begin(), config.member_regions().end());
+    options.max_observations_per_submission = config.limits().max_observations_per_submission();
+    options.submissions_per_minute = config.limits().submissions_per_minute();
+    options.burst = config.limits().burst();
     self->ingestor_ =
-        std::make_unique<Ingestor>(self->catalogue_, config.region(), self->store_.get(),
+        std::make_unique<Ingestor>(self->catalogue_, std::move(options), self->store_.get(),
                                    &self->state_, clock, logger, self->registry_.get());
     self->collectable_ = std::make_shared<IndicatorCollectable>(self->catalogue_, &self->state_,
                                                                 config.region().code());
 
-    VROEG_ASSIGN_OR_RETURN(self->metrics_,
-                           StartMetricsEndpoint("metrics_listen", config.metrics_listen(),
-                                                {self->registry_, self->collectable_}));
+    VROEG_ASSIGN_OR_RETURN(
+        self->metrics_,
+        StartMetricsEndpoint("metrics_listen", config.metrics_listen(), config.metrics_security(),
+                             settings.base_dir, {self->registry_, self->collectable_}));
 
     self->workers_ = std::make_unique<WorkerPool>(kCommitWorkers);
-    self->submission_ =
-        std::make_unique<SubmissionService>(self->ingestor_.get(), self->workers_.get());
-    self->catalogue_service_ = std::make_unique<CatalogueService>(self->catalogue_);
-    self->status_ = std::make_unique<StatusService>(config.region().code(), self->catalogue_,
-                                                    self->store_.get(), &self->state_,
-                                                    self->workers_.get(), started);
+    const CallGate gate{self->certificates_.get(), self->audit_.get(), logger, clock,
+                        self->workers_.get()};
+    self->submission_ = std::make_unique<SubmissionService>(gate, self->ingestor_.get());
+    self->catalogue_service_ = std::make_unique<CatalogueService>(gate, self->catalogue_);
+    self->status_ = std::make_unique<StatusService>(gate, config.region().code(), self->catalogue_,
+                                                    self->store_.get(), &self->state_, started);
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(config.listen(), MutualTlsServerCredentials(*tls), &self->grpc_port_);
+    builder.AddListeningPort(config.listen(),
+                             self->ServerCredentials(config.tls(), settings.base_dir),
+                             &self->grpc_port_);
     builder.RegisterService(self->submission_.get());
     builder.RegisterService(self->catalogue_service_.get());
     builder.RegisterService(self->status_.get());
-    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(config.limits().max_message_bytes()));
     // Agents send keepalive pings every 60 s during calls; allow that rate instead of answering
     // it with GOAWAY (too_many_pings).
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 30000);
@@ -133,21 +237,85 @@ class CollectorImpl : public Collector {
     }
     self->server_->GetHealthCheckService()->SetServingStatus(true);
     const std::string host = config.listen().substr(0, config.listen().rfind(':'));
-    const std::string metrics_host =
-        config.metrics_listen().substr(0, config.metrics_listen().rfind(':'));
-    logger->Info(
-        "listening",
-        {{"region", config.region().code()},
-         {"grpc", absl::StrCat(host, ":", self->grpc_port_)},
-         {"metrics", absl::StrCat("http://", metrics_host, ":", self->metrics_.port, "/metrics")},
-         {"catalogue_version", self->catalogue_->version()}});
+    logger->Info("listening", {{"region", config.region().code()},
+                               {"grpc", absl::StrCat(host, ":", self->grpc_port_)},
+                               {"metrics", self->metrics_.url},
+                               {"catalogue_version", self->catalogue_->version()}});
+    self->reloader_ = std::thread([raw = self.get()] { raw->ReloadLoop(); });
     return std::unique_ptr<Collector>(std::move(self));
   }
 
  private:
   CollectorImpl() = default;
 
+  // Client certificates are judged by ClientCertificates (so that refusals are ours to log, and
+  // revocation and reloads are ours to control); gRPC only asks for one. The server's own key
+  // and certificate are watched by gRPC and swapped in for new handshakes when they change.
+  std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const config::v1::Tls& tls,
+                                                             const std::string& base_dir) {
+    auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        ResolvePath(base_dir, tls.private_key()), ResolvePath(base_dir, tls.certificate()),
+        static_cast<unsigned int>(tls.reload_interval_seconds()));
+    grpc::experimental::TlsServerCredentialsOptions options(provider);
+    options.watch_identity_key_cert_pairs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+    options.set_certificate_verifier(HandshakeVerifier(certificates_.get()));
+    return grpc::experimental::TlsServerCredentials(options);
+  }
+
+  // Re-reads the CA and CRL every reload interval, or at once after SIGHUP.
+  void ReloadLoop() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&reload_mu_);
+        auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) {
+          return stopping_ || reload_requested_;
+        };
+        reload_mu_.AwaitWithTimeout(absl::Condition(&wake), reload_interval_);
+        if (stopping_) return;
+        reload_requested_ = false;
+      }
+      if (absl::Status s = certificates_->Reload(ca_path_, crl_path_); !s.ok()) {
+        reload_failures_->Increment();
+        logger_->Error("tls_reload_failed",
+                       {{"reason", s.message()},
+                        {"hint", "the CA and CRL loaded before stay in force; fix the file"}});
+      }
+      CheckOwnCertificate();
+    }
+  }
+
+  void CheckOwnCertificate() {
+    auto chain = ReadCertificateFile(certificate_path_);
+    if (!chain.ok()) {
+      logger_->Warning("own_certificate_unreadable", {{"reason", chain.status().message()}});
+      return;
+    }
+    const CertificateInfo& own = chain->front();
+    certificate_expiry_->Set(absl::ToDoubleSeconds(own.not_after - absl::UnixEpoch()));
+    const absl::Duration left = own.not_after - clock_->Now();
+    if (left < kExpiryWarning) {
+      logger_->Warning("own_certificate_expiring",
+                       {{"certificate", certificate_path_},
+                        {"serial", own.serial_hex},
+                        {"not_after", Date(own.not_after)},
+                        {"days_left", absl::ToInt64Hours(left) / 24},
+                        {"hint",
+                         "issue a new one with vroegctl pki issue --server and copy it "
+                         "over the old files; it is picked up without a restart"}});
+    }
+  }
+
   Logger* logger_ = nullptr;
+  const Clock* clock_ = nullptr;
+  std::string ca_path_;
+  std::string crl_path_;
+  std::string certificate_path_;
+  absl::Duration reload_interval_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<ClientCertificates> certificates_;
+  prometheus::Gauge* certificate_expiry_ = nullptr;
+  prometheus::Counter* reload_failures_ = nullptr;
   std::shared_ptr<const Catalogue> catalogue_;
   std::unique_ptr<ObservationStore> store_;
   LatestState state_;
@@ -163,6 +331,10 @@ class CollectorImpl : public Collector {
   int grpc_port_ = 0;
   absl::Mutex shutdown_mu_;
   absl::Notification shutdown_;
+  absl::Mutex reload_mu_;
+  bool reload_requested_ ABSL_GUARDED_BY(reload_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(reload_mu_) = false;
+  std::thread reloader_;
 };
 
 }  // namespace
@@ -176,27 +348,33 @@ absl::Status ApplyCollectorDefaults(config::v1::CollectorConfig* config) {
   }
   VROEG_RETURN_IF_ERROR(CheckHostPort("listen", config->listen()));
   VROEG_RETURN_IF_ERROR(CheckHostPort("metrics_listen", config->metrics_listen()));
-  const auto& region = config->region();
-  if (region.code().empty()) {
+  VROEG_RETURN_IF_ERROR(CheckMetricsSecurity(config->metrics_listen(), config->metrics_security()));
+  if (config->region().code().empty()) {
     return absl::InvalidArgumentError("region.code is required, e.g. flevoland");
   }
-  if (auto s = NormaliseReporterId(type::v1::REPORTER_KIND_REGION, region.code()); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("region.code: ", s.status().message()));
+  VROEG_RETURN_IF_ERROR(NormaliseMembers("region", config->mutable_region()));
+  for (int i = 0; i < config->member_regions_size(); ++i) {
+    VROEG_RETURN_IF_ERROR(NormaliseMembers(absl::StrCat("member_regions[", i, "]"),
+                                           config->mutable_member_regions(i)));
   }
-  for (int i = 0; i < region.municipalities_size(); ++i) {
-    auto* member = config->mutable_region()->mutable_municipalities(i);
-    const std::string where = absl::StrCat("region.municipalities[", i, "]");
-    auto code = NormaliseMunicipalityCode(member->code());
-    if (!code.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".code: ", code.status().message()));
-    }
-    member->set_code(*code);
-    for (const std::string* date : {&member->valid_from(), &member->valid_to()}) {
-      if (!date->empty() && !ParseIsoDate(*date).ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": '", *date, "' is not a date (YYYY-MM-DD)"));
-      }
-    }
+  if (config->audit_log().empty()) {
+    config->set_audit_log(DefaultAuditLog(config->storage().sqlite().path()));
+  }
+  auto* limits = config->mutable_limits();
+  if (limits->max_message_bytes() == 0) limits->set_max_message_bytes(kDefaultMaxMessageBytes);
+  if (limits->max_observations_per_submission() == 0) {
+    limits->set_max_observations_per_submission(kDefaultMaxObservations);
+  }
+  if (limits->submissions_per_minute() == 0) {
+    limits->set_submissions_per_minute(kDefaultSubmissionsPerMinute);
+  }
+  if (limits->burst() == 0) limits->set_burst(kDefaultBurst);
+  if (limits->max_message_bytes() < 1024 || limits->max_message_bytes() > (1u << 30)) {
+    return absl::InvalidArgumentError(
+        "limits.max_message_bytes must be between 1024 and 1073741824 (1 GiB)");
+  }
+  if (config->tls().reload_interval_seconds() == 0) {
+    config->mutable_tls()->set_reload_interval_seconds(kDefaultTlsReloadSeconds);
   }
   if (config->tls().certificate().empty() || config->tls().private_key().empty() ||
       config->tls().ca_certificate().empty()) {

@@ -39,6 +39,10 @@ class Collector {
   virtual int grpc_port() const = 0;
   virtual int metrics_port() const = 0;
 
+  // Re-reads the CA and CRL files now rather than at the next reload interval (SIGHUP). The
+  // server certificate is re-read by its own watcher at that interval.
+  virtual void Reload() = 0;
+
   // Blocks until Shutdown is called from another thread.
   virtual void Wait() = 0;
   // Stops accepting calls, finishes the ones in flight, and closes storage. Idempotent.

@@ -7,6 +7,7 @@
 #include "common/digest.h"
 #include "common/grpc_status.h"
 #include "common/period.h"
+#include "common/retry_policy.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
@@ -28,7 +29,7 @@ absl::string_view ReasonLabel(absl::StatusCode code) {
     case absl::StatusCode::kUnavailable:
       return "storage_unavailable";
     case absl::StatusCode::kResourceExhausted:
-      return "too_large";
+      return "limit";
     default:
       return "internal";
   }
@@ -51,11 +52,13 @@ absl::Status ValidateSubmissionId(const std::string& id) {
 
 }  // namespace
 
-Ingestor::Ingestor(std::shared_ptr<const Catalogue> catalogue, const config::v1::Region& region,
+Ingestor::Ingestor(std::shared_ptr<const Catalogue> catalogue, IngestorOptions options,
                    ObservationStore* store, LatestState* state, const Clock* clock, Logger* logger,
                    prometheus::Registry* registry)
     : catalogue_(std::move(catalogue)),
-      region_(region),
+      options_(std::move(options)),
+      authorizer_(catalogue_, options_.region, options_.member_regions, registry),
+      rate_limiter_(options_.submissions_per_minute, options_.burst, clock),
       store_(store),
       state_(state),
       clock_(clock),
@@ -130,35 +133,30 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::Submit(const ReporterId& calle
 
 absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId& caller,
                                                                 api::v1::SubmitRequest request) {
-  const std::string caller_urn = caller.Urn();
-  if (caller.kind == type::v1::REPORTER_KIND_SUPERVISOR) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(caller_urn, " is a supervisor identity, which may read but not submit"));
+  if (absl::Duration wait = rate_limiter_.Take(caller.Urn()); wait > absl::ZeroDuration()) {
+    absl::Status status = absl::ResourceExhaustedError(
+        absl::StrCat(caller.Urn(), " sent more than ", options_.burst, " submissions at once or ",
+                     options_.submissions_per_minute, " per minute; retry after ",
+                     absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(100)))));
+    SetRetryAfterHint(&status, wait);
+    return status;
   }
-  if (!request.reporter().empty()) {
-    auto named = ParseReporterUrn(request.reporter());
-    if (!named.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("reporter: ", named.status().message()));
-    }
-    if (*named != caller) {
-      return absl::PermissionDeniedError(absl::StrCat("certificate identity ", caller_urn,
-                                                      " may submit only for itself, not for ",
-                                                      named->Urn()));
-    }
-  }
-  VROEG_RETURN_IF_ERROR(ValidateSubmissionId(request.submission_id()));
-  if (request.observations_size() > kMaxObservationsPerSubmission) {
-    return absl::InvalidArgumentError(absl::StrCat(
+  if (request.observations_size() > static_cast<int>(options_.max_observations_per_submission)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
         "submission has ", request.observations_size(), " observations; at most ",
-        kMaxObservationsPerSubmission, " are accepted at once: split it into several"));
+        options_.max_observations_per_submission, " are accepted at once: split it into several"));
   }
+  VROEG_ASSIGN_OR_RETURN(SubmissionScope scope, authorizer_.AuthorizeSubmission(caller, request));
+  const std::string reporter_urn = scope.reporter.Urn();
+  VROEG_RETURN_IF_ERROR(ValidateSubmissionId(request.submission_id()));
 
   const absl::Time now = clock_->Now();
-  ValidationContext context{catalogue_,
-                            caller,
-                            DutchDate(now),
-                            {region_.municipalities().begin(), region_.municipalities().end()},
-                            region_.code()};
+  ValidationContext context{
+      catalogue_,
+      scope.reporter,
+      DutchDate(now),
+      {scope.region->municipalities().begin(), scope.region->municipalities().end()},
+      scope.region->code()};
   std::vector<Problem> problems = ValidateObservations(context, request.mutable_observations());
   if (!problems.empty()) {
     api::v1::SubmissionRejection rejection;
@@ -180,14 +178,14 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
   }
 
   SubmissionRecord record;
-  record.reporter = caller_urn;
+  record.reporter = reporter_urn;
   record.submission_id = request.submission_id();
   record.digest = ObservationsDigest(request.observations());
   record.received_at = now;
   record.observations.reserve(request.observations_size());
   for (const auto& o : request.observations()) {
     StoredObservation stored;
-    stored.series = SeriesKey{caller_urn, o.indicator(), o.care_form(), o.municipality()};
+    stored.series = SeriesKey{reporter_urn, o.indicator(), o.care_form(), o.municipality()};
     stored.period_start = o.period().start();
     stored.period_end = o.period().end();
     stored.granularity = o.period().granularity();

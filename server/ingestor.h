@@ -15,7 +15,9 @@
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/authorizer.h"
 #include "server/latest_state.h"
+#include "server/rate_limiter.h"
 #include "server/storage/observation_store.h"
 #include "vroeg/api/v1/submission.pb.h"
 #include "vroeg/config/v1/collector.pb.h"
@@ -24,23 +26,33 @@ namespace vroeg {
 
 // Most problems listed in one refusal; the count of the rest is reported.
 inline constexpr int kMaxListedProblems = 100;
-// Most observations accepted in one submission.
-inline constexpr int kMaxObservationsPerSubmission = 200000;
 
-// Takes a submission from an authenticated caller through authorization, validation and a
-// durable commit, then updates the in-memory state. Returns OK only after the commit.
-// Thread-safe.
+// What an Ingestor enforces besides the catalogue; the defaults are the collector's.
+struct IngestorOptions {
+  config::v1::Region region;
+  // Regions that may forward to this collector (see Authorizer).
+  std::vector<config::v1::Region> member_regions;
+  uint32_t max_observations_per_submission = 200000;
+  // Per reporter (see RateLimiter).
+  double submissions_per_minute = 600;
+  double burst = 1000;
+};
+
+// Takes a submission from an authenticated caller through the per-reporter rate limit,
+// authorization, validation and a durable commit, then updates the in-memory state. Returns OK
+// only after the commit. Thread-safe.
 class Ingestor {
  public:
   // Nothing is owned except the catalogue share; all pointers must outlive the Ingestor.
-  Ingestor(std::shared_ptr<const Catalogue> catalogue, const config::v1::Region& region,
+  Ingestor(std::shared_ptr<const Catalogue> catalogue, IngestorOptions options,
            ObservationStore* store, LatestState* state, const Clock* clock, Logger* logger,
            prometheus::Registry* registry);
 
-  // Errors: PERMISSION_DENIED (the request names another reporter, or the caller's kind may not
-  // submit), INVALID_ARGUMENT (bad submission id, too many observations, or validation
-  // problems; a SubmissionRejection is attached, see common/grpc_status.h), ALREADY_EXISTS and
-  // UNAVAILABLE from the store.
+  // Errors: RESOURCE_EXHAUSTED (the reporter sent too many submissions lately: a retry hint is
+  // attached, see common/retry_policy.h; or too many observations at once), PERMISSION_DENIED
+  // (see Authorizer), INVALID_ARGUMENT (bad submission id or validation problems; a
+  // SubmissionRejection is attached, see common/grpc_status.h), ALREADY_EXISTS and UNAVAILABLE
+  // from the store.
   absl::StatusOr<api::v1::SubmitResponse> Submit(const ReporterId& caller,
                                                  api::v1::SubmitRequest request);
 
@@ -52,7 +64,9 @@ class Ingestor {
                                                         api::v1::SubmitRequest request);
 
   std::shared_ptr<const Catalogue> catalogue_;
-  config::v1::Region region_;
+  IngestorOptions options_;
+  Authorizer authorizer_;
+  RateLimiter rate_limiter_;
   ObservationStore* store_;
   LatestState* state_;
   const Clock* clock_;

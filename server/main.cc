@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     std::cerr << "vroeg-collector: error: " << collector.status().message() << "\n";
     return 1;
   }
-  std::thread waiter = vroeg::StopOnSignal(logger, [&] { (*collector)->Shutdown(); });
+  std::thread waiter = vroeg::StopOnSignal(
+      logger, [&] { (*collector)->Shutdown(); }, [&] { (*collector)->Reload(); });
   (*collector)->Wait();
   waiter.join();
   return 0;

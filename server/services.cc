@@ -2,38 +2,85 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
-#include "common/reporter_certificate.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace vroeg {
 namespace {
 
 constexpr char kPemCertificateProperty[] = "x509_pem_cert";
+constexpr char kPemChainProperty[] = "x509_pem_cert_chain";
+
+std::string Property(const grpc::AuthContext& auth, const char* name) {
+  const auto values = auth.FindPropertyValues(name);
+  if (values.empty()) return "";
+  return std::string(values.front().data(), values.front().size());
+}
 
 }  // namespace
 
-absl::StatusOr<ReporterId> CallerIdentity(const grpc::AuthContext& auth) {
-  const auto values = auth.FindPropertyValues(kPemCertificateProperty);
-  if (values.empty()) {
+absl::StatusOr<VerifiedClient> AdmitCaller(const CallGate& gate,
+                                           grpc::CallbackServerContext* context) {
+  const auto auth = context->auth_context();
+  // The chain property need not start with the peer's own certificate (on the server side
+  // OpenSSL leaves it out), so the leaf goes first and the rest only helps to build the path.
+  const std::string leaf = Property(*auth, kPemCertificateProperty);
+  if (leaf.empty()) {
     return absl::UnauthenticatedError(
         "no client certificate: connect with the certificate issued by the region's CA");
   }
-  const auto& pem = values.front();
-  return ReporterFromCertificatePem(absl::string_view(pem.data(), pem.size()));
+  return gate.certificates->Check(leaf + Property(*auth, kPemChainProperty), "call",
+                                  context->peer());
+}
+
+absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
+                   const VerifiedClient* caller, AuditedCall call, const absl::Status& status) {
+  AuditEvent event;
+  event.time = gate.clock->Now();
+  event.identity = caller != nullptr ? caller->reporter.Urn() : "unauthenticated";
+  if (caller != nullptr) event.certificate_serial = caller->serial_hex;
+  event.peer = context->peer();
+  event.action = std::string(call.action);
+  event.object = std::move(call.object);
+  event.details = std::move(call.details);
+  event.outcome = status.ok() ? std::string(call.outcome) : "refused";
+  event.code = absl::StatusCodeToString(status.code());
+  event.reason = std::string(status.message());
+  absl::Status written = gate.audit->Append(event);
+  if (written.ok()) return written;
+  gate.logger->Error(
+      "audit_write_failed",
+      {{"action", call.action}, {"identity", event.identity}, {"reason", written.message()}});
+  return absl::UnavailableError(
+      "the collector cannot write its audit log right now, so it answers nothing; retry later");
 }
 
 grpc::ServerUnaryReactor* SubmissionService::Submit(grpc::CallbackServerContext* context,
                                                     const api::v1::SubmitRequest* request,
                                                     api::v1::SubmitResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller = CallerIdentity(*context->auth_context());
+  auto caller = AdmitCaller(gate_, context);
   if (!caller.ok()) {
     ingestor_->CountRejection(caller.status().code());
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  workers_->Schedule([this, reactor, request, response, caller = *std::move(caller)] {
-    auto result = ingestor_->Submit(caller, *request);
+  gate_.workers->Schedule([this, context, reactor, request, response, caller = *std::move(caller)] {
+    auto result = ingestor_->Submit(caller.reporter, *request);
+    AuditedCall call{"submit", request->submission_id(), {}, "accepted"};
+    call.details.push_back({"observations", absl::StrCat(request->observations_size())});
+    if (!request->reporter().empty() && request->reporter() != caller.reporter.Urn()) {
+      call.details.push_back({"reporter", request->reporter()});
+    }
+    if (result.ok()) {
+      call.details.push_back({"stored", absl::StrCat(result->stored())});
+      call.details.push_back({"corrections", absl::StrCat(result->corrections())});
+      if (result->duplicate()) call.outcome = "duplicate";
+    }
+    absl::Status audited = Audit(gate_, context, &caller, std::move(call), result.status());
+    if (!audited.ok()) {
+      reactor->Finish(ToGrpcStatus(audited));
+      return;
+    }
     if (result.ok()) *response = *std::move(result);
     reactor->Finish(ToGrpcStatus(result.status()));
   });
@@ -44,13 +91,18 @@ grpc::ServerUnaryReactor* CatalogueService::GetCatalogue(grpc::CallbackServerCon
                                                          const api::v1::GetCatalogueRequest*,
                                                          api::v1::GetCatalogueResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller = CallerIdentity(*context->auth_context());
+  auto caller = AdmitCaller(gate_, context);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  *response->mutable_catalogue() = catalogue_->proto();
-  reactor->Finish(grpc::Status::OK);
+  gate_.workers->Schedule([this, context, reactor, response, caller = *std::move(caller)] {
+    absl::Status audited =
+        Audit(gate_, context, &caller, {"catalogue", catalogue_->version(), {}, "read"},
+              absl::OkStatus());
+    if (audited.ok()) *response->mutable_catalogue() = catalogue_->proto();
+    reactor->Finish(ToGrpcStatus(audited));
+  });
   return reactor;
 }
 
@@ -58,21 +110,23 @@ grpc::ServerUnaryReactor* StatusService::GetStatus(grpc::CallbackServerContext* 
                                                    const api::v1::GetStatusRequest*,
                                                    api::v1::GetStatusResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller = CallerIdentity(*context->auth_context());
+  auto caller = AdmitCaller(gate_, context);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  workers_->Schedule([this, reactor, response, urn = caller->Urn()] {
+  gate_.workers->Schedule([this, context, reactor, response, caller = *std::move(caller)] {
     auto counts = store_->Counts();
-    if (!counts.ok()) {
-      reactor->Finish(ToGrpcStatus(counts.status()));
+    absl::Status audited =
+        Audit(gate_, context, &caller, {"status", "", {}, "read"}, counts.status());
+    if (!audited.ok() || !counts.ok()) {
+      reactor->Finish(ToGrpcStatus(audited.ok() ? counts.status() : audited));
       return;
     }
     response->set_version(VROEG_VERSION);
     response->set_region(region_);
     response->set_catalogue_version(catalogue_->version());
-    response->set_caller(urn);
+    response->set_caller(caller.reporter.Urn());
     *response->mutable_started_at() =
         google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(started_at_));
     response->set_submissions_stored(counts->submissions);

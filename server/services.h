@@ -9,6 +9,8 @@
 #include "common/catalogue.h"
 #include "common/identity.h"
 #include "grpcpp/security/auth_context.h"
+#include "server/audit/audit_log.h"
+#include "server/client_trust.h"
 #include "server/ingestor.h"
 #include "server/latest_state.h"
 #include "server/storage/observation_store.h"
@@ -19,49 +21,73 @@
 
 namespace vroeg {
 
-// The caller's reporter identity, taken from the verified client certificate of this call.
-// UNAUTHENTICATED when there is none or it names no single valid reporter.
-absl::StatusOr<ReporterId> CallerIdentity(const grpc::AuthContext& auth);
+// What every service needs to admit a call and leave a trace of it. Borrowed, must outlive the
+// services.
+struct CallGate {
+  const ClientCertificates* certificates;
+  AuditLog* audit;
+  Logger* logger;
+  const Clock* clock;
+  // Where calls wait for the disk, never on gRPC's own threads.
+  WorkerPool* workers;
+};
+
+// The caller, from the client certificate of this call judged again now (see
+// ClientCertificates): UNAUTHENTICATED when there is none, or it was revoked or expired since
+// the connection was made. Refusals are audited there.
+absl::StatusOr<VerifiedClient> AdmitCaller(const CallGate& gate,
+                                           grpc::CallbackServerContext* context);
+
+// Appends the outcome of a call to the audit log before it is answered. When that fails the
+// call fails too (UNAVAILABLE): nothing is acknowledged that is not on record.
+struct AuditedCall {
+  absl::string_view action;
+  std::string object;
+  std::vector<std::pair<std::string, std::string>> details;
+  // "accepted", "duplicate", "read" or "refused" (the last whenever `status` is not OK).
+  absl::string_view outcome;
+};
+absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
+                   const VerifiedClient* caller, AuditedCall call, const absl::Status& status);
 
 // gRPC callback services. Each runs no blocking work on gRPC's threads; they are thread-safe
 // and borrow everything they are given, which must outlive the server.
 class SubmissionService final : public api::v1::SubmissionService::CallbackService {
  public:
-  SubmissionService(Ingestor* ingestor, WorkerPool* workers)
-      : ingestor_(ingestor), workers_(workers) {}
+  SubmissionService(CallGate gate, Ingestor* ingestor) : gate_(gate), ingestor_(ingestor) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
                                    const api::v1::SubmitRequest* request,
                                    api::v1::SubmitResponse* response) override;
 
  private:
+  CallGate gate_;
   Ingestor* ingestor_;
-  WorkerPool* workers_;
 };
 
 class CatalogueService final : public api::v1::CatalogueService::CallbackService {
  public:
-  explicit CatalogueService(std::shared_ptr<const Catalogue> catalogue)
-      : catalogue_(std::move(catalogue)) {}
+  CatalogueService(CallGate gate, std::shared_ptr<const Catalogue> catalogue)
+      : gate_(gate), catalogue_(std::move(catalogue)) {}
 
   grpc::ServerUnaryReactor* GetCatalogue(grpc::CallbackServerContext* context,
                                          const api::v1::GetCatalogueRequest* request,
                                          api::v1::GetCatalogueResponse* response) override;
 
  private:
+  CallGate gate_;
   std::shared_ptr<const Catalogue> catalogue_;
 };
 
 class StatusService final : public api::v1::StatusService::CallbackService {
  public:
-  StatusService(std::string region, std::shared_ptr<const Catalogue> catalogue,
-                ObservationStore* store, const LatestState* state, WorkerPool* workers,
-                absl::Time started_at)
-      : region_(std::move(region)),
+  StatusService(CallGate gate, std::string region, std::shared_ptr<const Catalogue> catalogue,
+                ObservationStore* store, const LatestState* state, absl::Time started_at)
+      : gate_(gate),
+        region_(std::move(region)),
         catalogue_(std::move(catalogue)),
         store_(store),
         state_(state),
-        workers_(workers),
         started_at_(started_at) {}
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
@@ -69,11 +95,11 @@ class StatusService final : public api::v1::StatusService::CallbackService {
                                       api::v1::GetStatusResponse* response) override;
 
  private:
+  CallGate gate_;
   std::string region_;
   std::shared_ptr<const Catalogue> catalogue_;
   ObservationStore* store_;
   const LatestState* state_;
-  WorkerPool* workers_;
   absl::Time started_at_;
 };
 

@@ -109,6 +109,12 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 bool IsBlank(absl::string_view text) { return absl::StripAsciiWhitespace(text).empty(); }
 
+bool HasControlCharacter(absl::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7F;
+  });
+}
+
 // Parses a run of digits, saturating instead of overflowing.
 int64_t SaturatingDigits(absl::string_view digits) {
   int64_t value = 0;
@@ -508,7 +514,10 @@ class JsonItem {
     // The map's order is arbitrary; sorting keeps reports stable.
     std::sort(unknown.begin(), unknown.end());
     for (const std::string& name : unknown) {
-      const bool plain = name.size() <= kMaxQuotedBytes && IsValidUtf8(name);
+      // A key is text the file chose, so it is shown escaped unless it is short, readable and
+      // cannot break a report's line (a JSON string may hold NUL and line breaks as \u escapes).
+      const bool plain =
+          name.size() <= kMaxQuotedBytes && IsValidUtf8(name) && !HasControlCharacter(name);
       problems_.Add(row_, plain ? name : Excerpt(name), "",
                     absl::StrCat("unknown key; expected ", kAllKeys));
     }

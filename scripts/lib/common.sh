@@ -1,4 +1,5 @@
-# Shared by scripts/demo.sh and scripts/test.sh: dependency installation and the build.
+# Shared by scripts/demo.sh, scripts/test.sh and scripts/fuzz.sh: dependency installation and the
+# build.
 # Sourced, not executed.
 
 VROEG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -9,6 +10,7 @@ VROEG_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libcli11-dev libabsl-dev
+  libmicrohttpd-dev
   libgtest-dev libgmock-dev
   prometheus openssl sqlite3 ca-certificates tzdata
   # The package test (tests/package): dpkg-shlibdeps for the Depends of the .deb files, and
@@ -16,23 +18,33 @@ VROEG_PACKAGES=(
   dpkg-dev systemd
 )
 
+# Only scripts/fuzz.sh needs these: clang and its libFuzzer runtime (-fsanitize=fuzzer).
+VROEG_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+
 vroeg_log() { printf '==> %s\n' "$*" >&2; }
 vroeg_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Installs whatever of VROEG_PACKAGES is missing, and the npm tools of tests/lint; does nothing
 # (and needs no network) when all are present.
 vroeg_install_deps() {
-  local missing=() pkg wanted=("${VROEG_PACKAGES[@]}")
+  local wanted=("${VROEG_PACKAGES[@]}")
   # npm comes from Debian only where the machine has none of its own.
   command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
-  for pkg in "${wanted[@]}"; do
+  vroeg_install_packages "${wanted[@]}"
+  vroeg_install_npm_tools
+}
+
+# Installs whichever of the given Debian packages are missing; needs root (and the network) only
+# then.
+vroeg_install_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$pkg")
     fi
   done
   if [ "${#missing[@]}" -eq 0 ]; then
     vroeg_log "all Debian packages are installed"
-    vroeg_install_npm_tools
     return 0
   fi
   [ "$(id -u)" -eq 0 ] || vroeg_die "missing packages: ${missing[*]}; run as root or install them with apt-get"
@@ -49,7 +61,6 @@ vroeg_install_deps() {
   local rc=$?
   [ "$added_policy" = 1 ] && rm -f "$policy"
   [ "$rc" -eq 0 ] || vroeg_die "apt-get install failed"
-  vroeg_install_npm_tools
 }
 
 # The linters in tests/lint (buf for the API), at the exact versions its package.json pins. No

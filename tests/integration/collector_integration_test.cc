@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
@@ -263,8 +264,8 @@ TEST_F(CollectorIntegrationTest, SubmissionForAnotherReporterIsPermissionDenied)
   grpc::Status status = Submit(kProvider, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message(),
-            "certificate identity urn:vroeg:provider:98990012 may submit only for itself, not "
-            "for urn:vroeg:provider:98990013");
+            "urn:vroeg:provider:98990012 is not allowed this: a provider submits only its own "
+            "figures, not those of urn:vroeg:provider:98990013 (rule other_reporter)");
   EXPECT_THAT(
       SampleValue(Metrics(), "vroeg_submissions_rejected_total{reason=\"permission_denied\"}"),
       Optional(1.0));
@@ -281,7 +282,7 @@ TEST_F(CollectorIntegrationTest, SupervisorMaySubmitNothing) {
   api::v1::SubmitResponse response;
   grpc::Status status = Submit(kSupervisor, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(status.error_message(), HasSubstr("supervisor identity"));
+  EXPECT_THAT(status.error_message(), HasSubstr("(rule supervisor_submits)"));
 }
 
 TEST_F(CollectorIntegrationTest, MalformedReporterIdIsInvalid) {
@@ -536,8 +537,9 @@ TEST_F(CollectorIntegrationTest, CollectorValidatesWhatAnAgentDidNotCheck) {
             "3 of the submission's observations are invalid; first: "
             "column observations[0].municipality: municipality GM0363 is not part of region "
             "flevoland on 2026-09-30");
-  api::v1::SubmissionRejection rejection;
-  ASSERT_TRUE(rejection.ParseFromString(status.error_details()));
+  auto received = GetRejection(FromGrpcStatus(status));
+  ASSERT_TRUE(received.has_value());
+  const api::v1::SubmissionRejection& rejection = *received;
   ASSERT_EQ(rejection.problems_size(), 3);
   EXPECT_EQ(rejection.problems(1).source_column(), "observations[2].value");
   EXPECT_EQ(rejection.problems(1).message(),

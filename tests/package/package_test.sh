@@ -161,6 +161,8 @@ run_build() {
     expect_contains "$name: Depends" "$depends" "libc6 ("
     expect_contains "$name: Depends" "$depends" "libgrpc++"
     expect_contains "$name: Depends" "$depends" "libprotobuf"
+    # HTTPS /metrics (metrics_security).
+    expect_contains "$name: Depends" "$depends" "libmicrohttpd12"
     expect_control_script "$deb" prerm
   done
   expect_contains "vroeg-collector: Depends" "$(dpkg-deb -f "$collector_deb" Depends)" \

@@ -32,6 +32,10 @@ absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path) {
   ssize_t n;
   while ((n = read(fd, buffer, sizeof(buffer))) > 0) raw.append(buffer, n);
   close(fd);
+  return ParseHttpResponse(raw);
+}
+
+absl::StatusOr<HttpResponse> ParseHttpResponse(const std::string& raw) {
   const size_t header_end = raw.find("\r\n\r\n");
   if (header_end == std::string::npos || raw.size() < 12) {
     return absl::DataLossError(absl::StrCat("malformed HTTP response: ", raw.substr(0, 200)));
@@ -40,6 +44,7 @@ absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path) {
   if (!absl::SimpleAtoi(raw.substr(9, 3), &response.status)) {
     return absl::DataLossError("no HTTP status");
   }
+  response.head = raw.substr(0, header_end);
   response.body = raw.substr(header_end + 4);
   return response;
 }

@@ -11,11 +11,16 @@ namespace vroeg::testing {
 
 struct HttpResponse {
   int status = 0;
+  // The status line and header fields, as received.
+  std::string head;
   std::string body;
 };
 
 // A plain HTTP/1.0 GET to 127.0.0.1:port, enough for /metrics and Prometheus' API in tests.
 absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path);
+
+// The status and body of a whole HTTP/1.x response as read from the connection.
+absl::StatusOr<HttpResponse> ParseHttpResponse(const std::string& raw);
 
 // 127.0.0.1:port, for bind and connect.
 sockaddr_in LoopbackAddress(int port);

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,9 +34,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/identity.h"
+#include "common/openssl_error.h"
 #include "common/openssl_ptr.h"
+#include "common/revocation_list.h"
 #include "common/status_macros.h"
 
 namespace vroeg::pki {
@@ -49,21 +55,9 @@ constexpr absl::string_view kCaNamePrefix = "Vroeg CA ";
 constexpr absl::string_view kOrganisation = "Vroeg";
 constexpr absl::Duration kClockSkew = absl::Minutes(5);
 
-// OpenSSL reports through a thread-local queue; drain it so later calls start clean.
-std::string TakeOpenSslError() {
-  std::string reason = "unknown error";
-  while (unsigned long err = ERR_get_error()) {
-    if (const char* r = ERR_reason_error_string(err); r != nullptr) reason = r;
-  }
-  return reason;
-}
-
 absl::Status OpenSslFailure(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", TakeOpenSslError()));
 }
-
-// The keys are stored unencrypted; never let OpenSSL prompt on a terminal for a pass phrase.
-int NoPassword(char*, int, int, void*) { return 0; }
 
 std::string Join(const std::string& dir, absl::string_view file) {
   return (fs::path(dir) / std::string(file)).string();
@@ -123,6 +117,18 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
+// A new or renamed directory entry survives a crash only once the directory itself is flushed.
+absl::Status SyncDirectoryOf(const std::string& path) {
+  fs::path parent = fs::path(path).parent_path();
+  std::string dir = parent.empty() ? "." : parent.string();
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open directory", dir);
+  absl::Status status =
+      ::fsync(fd) == 0 ? absl::OkStatus() : ErrnoError("cannot flush directory", dir);
+  ::close(fd);
+  return status;
+}
+
 // Writes a file that must not exist yet. The mode is given to open() itself so that a key file
 // is never readable by others, not even between creation and a later chmod.
 absl::Status WriteNewFile(const std::string& path, absl::string_view data, mode_t mode) {
@@ -140,6 +146,7 @@ absl::Status WriteNewFile(const std::string& path, absl::string_view data, mode_
   if (::close(fd) != 0 && status.ok()) {
     status = ErrnoError("cannot close", path);
   }
+  if (status.ok()) status = SyncDirectoryOf(path);
   if (!status.ok()) ::unlink(path.c_str());
   return status;
 }
@@ -161,8 +168,11 @@ absl::Status ReplaceFile(const std::string& path, absl::string_view data, mode_t
     int error = errno;
     status = absl::ErrnoToStatus(error, absl::StrCat("cannot rename '", temp, "' to '", path, "'"));
   }
-  if (!status.ok()) ::unlink(temp.c_str());
-  return status;
+  if (!status.ok()) {
+    ::unlink(temp.c_str());
+    return status;
+  }
+  return SyncDirectoryOf(path);
 }
 
 absl::Status WriteFile(const std::string& path, absl::string_view data, mode_t mode, bool replace) {
@@ -184,6 +194,34 @@ class NewFiles {
 
  private:
   std::vector<std::string> paths_;
+};
+
+// Serialises changes to index.tsv and crl.pem, also across processes: each change reads the
+// index, edits it and writes it back, so two at once would lose one's lines. The lock is on the
+// directory itself, leaving no lock file behind, and ends with the descriptor, also when the
+// process dies.
+class CaLock {
+ public:
+  static absl::StatusOr<CaLock> Acquire(const std::string& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError("cannot open directory", dir);
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      absl::Status status = ErrnoError("cannot lock directory", dir);
+      ::close(fd);
+      return status;
+    }
+    return CaLock(fd);
+  }
+  CaLock(CaLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  CaLock& operator=(CaLock&&) = delete;
+  ~CaLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit CaLock(int fd) : fd_(fd) {}
+  int fd_;
 };
 
 absl::StatusOr<std::string> ReadFd(int fd, const std::string& path) {
@@ -232,6 +270,14 @@ absl::Status ValidateDays(int days) {
   if (days < 1 || days > kMaxValidityDays) {
     return absl::InvalidArgumentError(absl::StrCat(
         "validity of ", days, " days is out of range: expected 1 to ", kMaxValidityDays));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCrlDays(int days) {
+  if (days < 1 || days > kMaxCrlDays) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CRL validity of ", days, " days is out of range: expected 1 to ", kMaxCrlDays));
   }
   return absl::OkStatus();
 }
@@ -467,6 +513,7 @@ absl::Status Sign(X509* cert, EVP_PKEY* key) {
 struct Ca {
   X509Ptr cert;
   KeyPtr key;
+  std::string cert_pem;
   absl::Time not_after;
 };
 
@@ -489,10 +536,10 @@ absl::StatusOr<Ca> LoadCa(const std::string& dir, absl::Time now) {
                      " is missing); run `vroegctl pki init --dir ", dir, "` first"));
   }
   VROEG_ASSIGN_OR_RETURN(std::string key_pem, ReadPrivateFile(key_path));
-  VROEG_ASSIGN_OR_RETURN(std::string cert_pem, ReadPublicFile(cert_path));
+  Ca ca;
+  VROEG_ASSIGN_OR_RETURN(ca.cert_pem, ReadPublicFile(cert_path));
 
   ERR_clear_error();
-  Ca ca;
   BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   if (key_bio != nullptr) {
     ca.key.reset(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, NoPassword, nullptr));
@@ -501,7 +548,7 @@ absl::StatusOr<Ca> LoadCa(const std::string& dir, absl::Time now) {
     return absl::FailedPreconditionError(absl::StrCat(
         "'", key_path, "' is not an unencrypted PEM private key: ", TakeOpenSslError()));
   }
-  BioPtr cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  BioPtr cert_bio(BIO_new_mem_buf(ca.cert_pem.data(), static_cast<int>(ca.cert_pem.size())));
   if (cert_bio != nullptr) {
     ca.cert.reset(PEM_read_bio_X509(cert_bio.get(), nullptr, NoPassword, nullptr));
   }
@@ -528,23 +575,227 @@ absl::StatusOr<Ca> LoadCa(const std::string& dir, absl::Time now) {
   return ca;
 }
 
-// Appends under O_APPEND with a single write, so concurrent issuers do not interleave lines.
-absl::Status AppendToIndex(const std::string& ca_dir, absl::string_view line) {
+// ---- Index ----
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+}
+
+std::string IndexLine(const IndexEntry& e) {
+  return absl::StrCat(e.serial_hex, "\t", e.identity, "\t", Rfc3339(e.not_after), "\t",
+                      e.certificate_path, "\t", e.revoked_at ? Rfc3339(*e.revoked_at) : "", "\t",
+                      e.revoked_at ? RevocationReasonName(e.reason) : "", "\n");
+}
+
+bool IsHex(absl::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), absl::ascii_isxdigit);
+}
+
+absl::StatusOr<std::vector<IndexEntry>> ParseIndex(absl::string_view text,
+                                                   const std::string& path) {
+  std::vector<IndexEntry> entries;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (line.empty() || (line_number == 1 && absl::StartsWith(line, "serial\t"))) continue;
+    auto malformed = [&](absl::string_view problem) {
+      return absl::FailedPreconditionError(absl::StrCat("'", path, "' line ", line_number, ": ",
+                                                        problem, "; correct or remove the line"));
+    };
+    std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
+    // Four columns: written before revocation existed.
+    if (fields.size() != 4 && fields.size() != 6) {
+      return malformed(absl::StrCat("expected 4 or 6 tab-separated fields, found ", fields.size()));
+    }
+    IndexEntry entry;
+    if (!IsHex(fields[0])) return malformed(absl::StrCat("serial '", fields[0], "' is not hex"));
+    entry.serial_hex = absl::AsciiStrToLower(fields[0]);
+    if (fields[1].empty()) return malformed("the identity is empty");
+    entry.identity = std::string(fields[1]);
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, fields[2], &entry.not_after, &error)) {
+      return malformed(absl::StrCat("not_after '", fields[2], "' is not an RFC 3339 time"));
+    }
+    entry.certificate_path = std::string(fields[3]);
+    if (fields.size() == 6 && !(fields[4].empty() && fields[5].empty())) {
+      absl::Time revoked_at;
+      if (!absl::ParseTime(absl::RFC3339_full, fields[4], &revoked_at, &error)) {
+        return malformed(absl::StrCat("revoked_at '", fields[4], "' is not an RFC 3339 time"));
+      }
+      entry.revoked_at = revoked_at;
+      if (!fields[5].empty()) {
+        absl::StatusOr<RevocationReason> reason = ParseRevocationReason(fields[5]);
+        if (!reason.ok()) return malformed(reason.status().message());
+        entry.reason = *reason;
+      }
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+// `missing_ok` lets Issue recreate an index lost since InitCa. Revocation must not: starting
+// from an empty index would drop every earlier revocation from the next CRL.
+absl::StatusOr<std::vector<IndexEntry>> LoadIndex(const std::string& ca_dir, bool missing_ok) {
   std::string path = Join(ca_dir, kIndexFile);
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("cannot open", path);
-  struct stat st;
-  absl::Status status;
-  if (::fstat(fd, &st) != 0) {
-    status = ErrnoError("cannot inspect", path);
-  } else {
-    // An index lost since InitCa is recreated rather than left without its header.
-    status = WriteAll(fd, st.st_size == 0 ? absl::StrCat(kIndexHeader, line) : line, path);
+  VROEG_ASSIGN_OR_RETURN(bool exists, Exists(path));
+  if (!exists) {
+    if (missing_ok) return std::vector<IndexEntry>();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", path, "' does not exist: '", ca_dir,
+        "' is not a CA directory made by `vroegctl pki init`, or its index was lost; restore "
+        "index.tsv from a backup"));
   }
-  if (::close(fd) != 0 && status.ok()) {
-    status = ErrnoError("cannot close", path);
+  VROEG_ASSIGN_OR_RETURN(std::string text, ReadPublicFile(path));
+  return ParseIndex(text, path);
+}
+
+absl::Status WriteIndex(const std::string& ca_dir, const std::vector<IndexEntry>& entries) {
+  std::string text = kIndexHeader;
+  for (const IndexEntry& entry : entries) text += IndexLine(entry);
+  return ReplaceFile(Join(ca_dir, kIndexFile), text, 0644);
+}
+
+// ---- Revocation list ----
+
+// The number of the CRL in `ca_dir`, 0 when there is none yet.
+absl::StatusOr<int64_t> CurrentCrlNumber(const std::string& ca_dir, const Ca& ca) {
+  std::string path = Join(ca_dir, kCrlFile);
+  VROEG_ASSIGN_OR_RETURN(bool exists, Exists(path));
+  if (!exists) return 0;
+  absl::StatusOr<RevocationList> crl = ReadRevocationListFile(path, ca.cert_pem);
+  if (!crl.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        crl.status().message(), ". Its CRL Number cannot be continued: move '", path,
+        "' aside and run `vroegctl pki crl --dir ", ca_dir, "` to start again from 1"));
   }
-  return status;
+  if (crl->number == std::numeric_limits<int64_t>::max()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' has the largest possible CRL Number; move it aside and run ",
+                     "`vroegctl pki crl --dir ", ca_dir, "` to start again from 1"));
+  }
+  return crl->number;
+}
+
+absl::Status AddRevokedEntry(X509_CRL* crl, const IndexEntry& entry) {
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, entry.serial_hex.c_str()) == 0) {
+    return OpenSslFailure(absl::StrCat("cannot read serial ", entry.serial_hex));
+  }
+  BignumPtr bn(raw);
+  IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  TimePtr date(ASN1_TIME_set(nullptr, absl::ToTimeT(*entry.revoked_at)));
+  RevokedPtr revoked(X509_REVOKED_new());
+  if (serial == nullptr || date == nullptr || revoked == nullptr ||
+      X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) != 1 ||
+      X509_REVOKED_set_revocationDate(revoked.get(), date.get()) != 1) {
+    return OpenSslFailure(absl::StrCat("cannot list serial ", entry.serial_hex, " in the CRL"));
+  }
+  // RFC 5280 5.3.1: leave the reason out rather than say "unspecified".
+  if (entry.reason != RevocationReason::kUnspecified) {
+    EnumeratedPtr code(ASN1_ENUMERATED_new());
+    if (code == nullptr || ASN1_ENUMERATED_set(code.get(), static_cast<long>(entry.reason)) != 1 ||
+        X509_REVOKED_add1_ext_i2d(revoked.get(), NID_crl_reason, code.get(), 0, 0) != 1) {
+      return OpenSslFailure("cannot add a CRL reason code");
+    }
+  }
+  if (X509_CRL_add0_revoked(crl, revoked.get()) != 1) {
+    return OpenSslFailure("cannot add an entry to the CRL");
+  }
+  revoked.release();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SignCrl(X509* ca_cert, EVP_PKEY* ca_key,
+                                    const std::vector<IndexEntry>& entries, int64_t number,
+                                    absl::Time this_update, absl::Time next_update) {
+  CrlPtr crl(X509_CRL_new());
+  TimePtr this_time(ASN1_TIME_set(nullptr, absl::ToTimeT(this_update)));
+  TimePtr next_time(ASN1_TIME_set(nullptr, absl::ToTimeT(next_update)));
+  IntegerPtr crl_number(ASN1_INTEGER_new());
+  if (crl == nullptr || this_time == nullptr || next_time == nullptr || crl_number == nullptr ||
+      X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) != 1 ||
+      X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca_cert)) != 1 ||
+      X509_CRL_set1_lastUpdate(crl.get(), this_time.get()) != 1 ||
+      X509_CRL_set1_nextUpdate(crl.get(), next_time.get()) != 1 ||
+      ASN1_INTEGER_set_int64(crl_number.get(), number) != 1 ||
+      X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, crl_number.get(), 0, 0) != 1) {
+    return OpenSslFailure("cannot build the CRL");
+  }
+  // RFC 5280 requires the authority key identifier, which lets a verifier pick the CA's key.
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, ca_cert, nullptr, nullptr, crl.get(), 0);
+  ExtensionPtr key_id(
+      X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  if (key_id == nullptr || X509_CRL_add_ext(crl.get(), key_id.get(), -1) != 1) {
+    return OpenSslFailure("cannot add the CRL's authorityKeyIdentifier");
+  }
+  for (const IndexEntry& entry : entries) {
+    if (entry.revoked_at) VROEG_RETURN_IF_ERROR(AddRevokedEntry(crl.get(), entry));
+  }
+  if (X509_CRL_sort(crl.get()) != 1 || X509_CRL_sign(crl.get(), ca_key, EVP_sha256()) <= 0) {
+    return OpenSslFailure("cannot sign the CRL");
+  }
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr || PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) {
+    return OpenSslFailure("cannot encode the CRL");
+  }
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(size));
+}
+
+// Signs and writes crl.pem numbered `number`. A new file is recorded in `created` (if given)
+// so that a failing InitCa removes it.
+absl::StatusOr<WrittenCrl> WriteCrlFile(const std::string& ca_dir, X509* ca_cert, EVP_PKEY* ca_key,
+                                        const std::vector<IndexEntry>& entries, int64_t number,
+                                        absl::Time now, int days, bool replace, NewFiles* created) {
+  WrittenCrl crl;
+  crl.path = Absolute(Join(ca_dir, kCrlFile));
+  crl.number = number;
+  crl.this_update = now;
+  crl.next_update = now + absl::Hours(24) * days;
+  crl.revoked_count =
+      static_cast<size_t>(std::count_if(entries.begin(), entries.end(), [](const IndexEntry& e) {
+        return e.revoked_at.has_value();
+      }));
+  VROEG_ASSIGN_OR_RETURN(
+      std::string pem, SignCrl(ca_cert, ca_key, entries, number, crl.this_update, crl.next_update));
+  VROEG_RETURN_IF_ERROR(WriteFile(crl.path, pem, 0644, replace));
+  if (!replace) created->Add(crl.path);
+  return crl;
+}
+
+// Strips what `openssl x509 -serial` and friends add, so a pasted serial matches the index.
+absl::StatusOr<std::string> NormaliseSerial(absl::string_view text) {
+  std::string hex;
+  for (char c : text) {
+    if (c != ':') hex.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  // RFC 5280 serials are at most 20 octets.
+  if (!IsHex(hex) || hex.size() > 40) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("serial '", text,
+                     "' is not a certificate serial: expected up to 40 hex digits, as "
+                     "`vroegctl pki list` shows them"));
+  }
+  size_t first = hex.find_first_not_of('0');
+  return first == std::string::npos ? "0" : hex.substr(first);
+}
+
+bool SameSerial(absl::string_view index_serial, absl::string_view normalised) {
+  size_t first = index_serial.find_first_not_of('0');
+  absl::string_view stripped = first == absl::string_view::npos ? "0" : index_serial.substr(first);
+  return stripped == normalised;
+}
+
+// Reporter URNs are normalised as Issue records them; anything else is a server's name.
+absl::StatusOr<std::string> NormaliseIdentity(absl::string_view identity) {
+  if (absl::StartsWith(identity, "urn:")) {
+    VROEG_ASSIGN_OR_RETURN(ReporterId id, ParseReporterUrn(identity));
+    return id.Urn();
+  }
+  return absl::AsciiStrToLower(identity);
 }
 
 // The time a certificate is issued, truncated to whole seconds as certificates store it, so
@@ -622,12 +873,13 @@ absl::Status InitCa(const CaOptions& o, const Clock& clock) {
                      kMaxCommonName - kCaNamePrefix.size(), " characters"));
   }
   VROEG_RETURN_IF_ERROR(ValidateDays(o.validity_days));
+  VROEG_RETURN_IF_ERROR(ValidateCrlDays(o.crl_days));
 
   std::string key_path = Join(o.dir, kCaKeyFile);
   std::string cert_path = Join(o.dir, kCaCertFile);
   std::string index_path = Join(o.dir, kIndexFile);
   if (!o.force) {
-    for (const std::string& path : {key_path, cert_path, index_path}) {
+    for (const std::string& path : {key_path, cert_path, index_path, Join(o.dir, kCrlFile)}) {
       VROEG_ASSIGN_OR_RETURN(bool exists, Exists(path));
       if (exists) {
         return absl::AlreadyExistsError(
@@ -637,6 +889,7 @@ absl::Status InitCa(const CaOptions& o, const Clock& clock) {
     }
   }
   VROEG_RETURN_IF_ERROR(MakeDir(o.dir));
+  VROEG_ASSIGN_OR_RETURN(CaLock lock, CaLock::Acquire(o.dir));
 
   ERR_clear_error();
   VROEG_ASSIGN_OR_RETURN(KeyPtr key, GenerateKey());
@@ -660,6 +913,10 @@ absl::Status InitCa(const CaOptions& o, const Clock& clock) {
   VROEG_RETURN_IF_ERROR(
       WriteKeyAndCertificate(key.get(), cert.get(), key_path, cert_path, o.force, &created));
   VROEG_RETURN_IF_ERROR(WriteFile(index_path, kIndexHeader, 0644, o.force));
+  if (!o.force) created.Add(index_path);
+  VROEG_RETURN_IF_ERROR(
+      WriteCrlFile(o.dir, cert.get(), key.get(), {}, 1, now, o.crl_days, o.force, &created)
+          .status());
   created.Keep();
   return absl::OkStatus();
 }
@@ -687,6 +944,11 @@ absl::StatusOr<IssuedCertificate> Issue(const IssueOptions& o, const Clock& cloc
   std::string out_dir = o.out_dir.empty() ? o.ca_dir : o.out_dir;
   std::string key_path = Absolute(Join(out_dir, absl::StrCat(file_name, ".key")));
   std::string cert_path = Absolute(Join(out_dir, absl::StrCat(file_name, ".crt")));
+  // The path becomes a field of index.tsv, which such characters would split.
+  if (cert_path.find_first_of("\t\n") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output directory '", out_dir, "' contains a tab or line break; choose another --out"));
+  }
   if (!o.force) {
     // Checked before any work so that a refused run leaves nothing behind.
     for (const std::string& path : {key_path, cert_path}) {
@@ -697,6 +959,9 @@ absl::StatusOr<IssuedCertificate> Issue(const IssueOptions& o, const Clock& cloc
       }
     }
   }
+  // Locked and read before anything is written, so that a malformed index leaves no new files.
+  VROEG_ASSIGN_OR_RETURN(CaLock lock, CaLock::Acquire(o.ca_dir));
+  VROEG_ASSIGN_OR_RETURN(std::vector<IndexEntry> entries, LoadIndex(o.ca_dir, /*missing_ok=*/true));
   VROEG_RETURN_IF_ERROR(MakeDir(out_dir));
 
   ERR_clear_error();
@@ -724,16 +989,156 @@ absl::StatusOr<IssuedCertificate> Issue(const IssueOptions& o, const Clock& cloc
   NewFiles created;
   VROEG_RETURN_IF_ERROR(
       WriteKeyAndCertificate(key.get(), cert.get(), key_path, cert_path, o.force, &created));
-  VROEG_RETURN_IF_ERROR(AppendToIndex(
-      o.ca_dir, absl::StrCat(serial_hex, "\t", subject.identity, "\t",
-                             absl::FormatTime(absl::RFC3339_sec, not_after, absl::UTCTimeZone()),
-                             "\t", cert_path, "\n")));
+  IndexEntry entry;
+  entry.serial_hex = serial_hex;
+  entry.identity = subject.identity;
+  entry.not_after = not_after;
+  entry.certificate_path = cert_path;
+  entries.push_back(std::move(entry));
+  VROEG_RETURN_IF_ERROR(WriteIndex(o.ca_dir, entries));
   created.Keep();
   return IssuedCertificate{cert_path, key_path, serial_hex, not_after, subject.identity};
 }
 
 absl::StatusOr<IssuedCertificate> Issue(const IssueOptions& options) {
   return Issue(options, SystemClock());
+}
+
+absl::string_view RevocationReasonName(RevocationReason reason) {
+  switch (reason) {
+    case RevocationReason::kUnspecified:
+      return "unspecified";
+    case RevocationReason::kKeyCompromise:
+      return "keyCompromise";
+    case RevocationReason::kAffiliationChanged:
+      return "affiliationChanged";
+    case RevocationReason::kSuperseded:
+      return "superseded";
+    case RevocationReason::kCessationOfOperation:
+      return "cessationOfOperation";
+  }
+  return "unspecified";
+}
+
+absl::StatusOr<RevocationReason> ParseRevocationReason(absl::string_view name) {
+  std::vector<absl::string_view> names;
+  for (RevocationReason reason :
+       {RevocationReason::kKeyCompromise, RevocationReason::kSuperseded,
+        RevocationReason::kCessationOfOperation, RevocationReason::kAffiliationChanged,
+        RevocationReason::kUnspecified}) {
+    if (name == RevocationReasonName(reason)) return reason;
+    names.push_back(RevocationReasonName(reason));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown revocation reason '", name, "': expected one of ", absl::StrJoin(names, ", ")));
+}
+
+bool IndexEntry::IsServer() const { return !absl::StartsWith(identity, "urn:"); }
+
+CertificateState StateAt(const IndexEntry& entry, absl::Time now) {
+  if (entry.revoked_at) return CertificateState::kRevoked;
+  return entry.not_after <= now ? CertificateState::kExpired : CertificateState::kValid;
+}
+
+absl::StatusOr<std::vector<IndexEntry>> ReadIndex(const std::string& ca_dir) {
+  return LoadIndex(ca_dir, /*missing_ok=*/false);
+}
+
+namespace {
+
+// The CA, locked, with its index and the number of its current CRL: what re-signing the CRL
+// starts from.
+struct CaForCrl {
+  Ca ca;
+  CaLock lock;
+  std::vector<IndexEntry> entries;
+  int64_t crl_number = 0;
+};
+
+absl::StatusOr<CaForCrl> OpenCaForCrl(const std::string& ca_dir, absl::Time now) {
+  VROEG_ASSIGN_OR_RETURN(Ca ca, LoadCa(ca_dir, now));
+  VROEG_ASSIGN_OR_RETURN(CaLock lock, CaLock::Acquire(ca_dir));
+  VROEG_ASSIGN_OR_RETURN(std::vector<IndexEntry> entries, LoadIndex(ca_dir, /*missing_ok=*/false));
+  VROEG_ASSIGN_OR_RETURN(int64_t number, CurrentCrlNumber(ca_dir, ca));
+  return CaForCrl{std::move(ca), std::move(lock), std::move(entries), number};
+}
+
+}  // namespace
+
+absl::StatusOr<WrittenCrl> WriteCrl(const CrlOptions& o, const Clock& clock) {
+  if (o.ca_dir.empty()) return absl::InvalidArgumentError("the CA directory must not be empty");
+  VROEG_RETURN_IF_ERROR(ValidateCrlDays(o.validity_days));
+  absl::Time now = IssueTime(clock);
+  VROEG_ASSIGN_OR_RETURN(CaForCrl open, OpenCaForCrl(o.ca_dir, now));
+  return WriteCrlFile(o.ca_dir, open.ca.cert.get(), open.ca.key.get(), open.entries,
+                      open.crl_number + 1, now, o.validity_days, /*replace=*/true, nullptr);
+}
+
+absl::StatusOr<WrittenCrl> WriteCrl(const CrlOptions& options) {
+  return WriteCrl(options, SystemClock());
+}
+
+absl::StatusOr<RevokeResult> Revoke(const RevokeOptions& o, const Clock& clock) {
+  if (o.ca_dir.empty()) return absl::InvalidArgumentError("the CA directory must not be empty");
+  VROEG_RETURN_IF_ERROR(ValidateCrlDays(o.crl_days));
+  if (o.serial.empty() == o.identity.empty()) {
+    return absl::InvalidArgumentError(
+        "give either the serial of one certificate or an identity whose certificates to revoke");
+  }
+  std::string serial;
+  std::string identity;
+  if (!o.serial.empty()) {
+    VROEG_ASSIGN_OR_RETURN(serial, NormaliseSerial(o.serial));
+  } else {
+    VROEG_ASSIGN_OR_RETURN(identity, NormaliseIdentity(o.identity));
+  }
+
+  absl::Time now = IssueTime(clock);
+  // The CRL is checked before the index changes, so that one which cannot be renewed stops
+  // everything.
+  VROEG_ASSIGN_OR_RETURN(CaForCrl open, OpenCaForCrl(o.ca_dir, now));
+  Ca& ca = open.ca;
+  std::vector<IndexEntry>& entries = open.entries;
+  const int64_t number = open.crl_number;
+
+  RevokeResult result;
+  for (IndexEntry& entry : entries) {
+    if (serial.empty() ? entry.identity != identity : !SameSerial(entry.serial_hex, serial)) {
+      continue;
+    }
+    if (entry.revoked_at) {
+      result.already_revoked.push_back(entry);
+      continue;
+    }
+    entry.revoked_at = now;
+    entry.reason = o.reason;
+    result.revoked.push_back(entry);
+  }
+  if (result.revoked.empty() && result.already_revoked.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no certificate ", serial.empty() ? "for " : "with serial ",
+        serial.empty() ? identity : serial, " in '", Join(o.ca_dir, kIndexFile),
+        "'; run `vroegctl pki list --dir ", o.ca_dir, "` to see the certificates this CA issued"));
+  }
+  if (result.revoked.empty()) return result;
+
+  VROEG_RETURN_IF_ERROR(WriteIndex(o.ca_dir, entries));
+  absl::StatusOr<WrittenCrl> crl =
+      WriteCrlFile(o.ca_dir, ca.cert.get(), ca.key.get(), entries, number + 1, now, o.crl_days,
+                   /*replace=*/true, nullptr);
+  if (!crl.ok()) {
+    return absl::Status(
+        crl.status().code(),
+        absl::StrCat("the revocation is recorded in index.tsv, but the CRL was not written: ",
+                     crl.status().message(), "; once that is fixed, run `vroegctl pki crl --dir ",
+                     o.ca_dir, "` so that collectors learn of it"));
+  }
+  result.crl = *std::move(crl);
+  return result;
+}
+
+absl::StatusOr<RevokeResult> Revoke(const RevokeOptions& options) {
+  return Revoke(options, SystemClock());
 }
 
 }  // namespace vroeg::pki

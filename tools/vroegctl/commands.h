@@ -22,8 +22,12 @@ struct CommandContext {
   absl::Status status;
 };
 
-// `pki init` and `pki issue`. `context` must outlive `app`'s parse.
+// `pki init`, `pki issue`, `pki revoke`, `pki crl` and `pki list`. `context` must outlive
+// `app`'s parse.
 void AddPkiCommands(CLI::App& app, CommandContext& context);
+
+// `audit verify`. `context` must outlive `app`'s parse.
+void AddAuditCommands(CLI::App& app, CommandContext& context);
 
 }  // namespace vroeg::vroegctl
 

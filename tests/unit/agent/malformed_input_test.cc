@@ -153,6 +153,12 @@ std::vector<MalformedCase> Cases() {
       {"JsonEscapedNul", Kind::kJson,
        absl::StrCat(kItemStart, R"("indicator": "wacht\u0000enden", "value": 1}])"), "",
        "row 1, column indicator: contains a NUL byte"},
+      // Found by fuzz_json_reader: the key went into the report with its NUL byte.
+      {"JsonNulInUnknownKey", Kind::kJson,
+       absl::StrCat(kItemStart, R"("indicator": "wachtenden", "value": 1, "val\u0000ue": 2}])"),
+       "",
+       "row 1, column val\\x00ue: unknown key; expected period_start, period_end, care_form, "
+       "municipality, indicator, value"},
   };
 }
 

@@ -5,7 +5,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "common/retry_policy.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/support/status.h"
 #include "gtest/gtest.h"
 #include "tests/support/status_matchers.h"
@@ -88,6 +91,17 @@ TEST(GrpcStatusTest, GrpcCodesMapToTheSameAbslCodes) {
               StatusIs(absl::StatusCode::kResourceExhausted, "busy"));
 }
 
+TEST(GrpcStatusTest, ARetryHintTravelsWithARejection) {
+  absl::Status status = absl::ResourceExhaustedError("slow down");
+  SetRetryAfterHint(&status, absl::Seconds(7));
+  SetRejection(&status, SampleRejection());
+  const grpc::Status on_wire = ToGrpcStatus(status);
+  const absl::Status received = FromGrpcStatus(
+      grpc::Status(on_wire.error_code(), on_wire.error_message(), on_wire.error_details()));
+  EXPECT_EQ(RetryAfterHint(received), absl::Seconds(7));
+  EXPECT_TRUE(GetRejection(received).has_value());
+}
+
 TEST(GrpcStatusTest, RejectionSurvivesTheRoundTrip) {
   const api::SubmissionRejection rejection = SampleRejection();
   absl::Status status = absl::InvalidArgumentError("2 observations refused");
@@ -97,7 +111,16 @@ TEST(GrpcStatusTest, RejectionSurvivesTheRoundTrip) {
   const grpc::Status on_wire = ToGrpcStatus(status);
   EXPECT_EQ(on_wire.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(on_wire.error_message(), "2 observations refused");
-  EXPECT_EQ(on_wire.error_details(), rejection.SerializeAsString());
+  // A google.rpc.Status, as any gRPC client expects the binary details to be.
+  google::protobuf::UnknownFieldSet rpc_status;
+  ASSERT_TRUE(rpc_status.ParseFromString(on_wire.error_details()));
+  ASSERT_EQ(rpc_status.field_count(), 3);
+  EXPECT_EQ(rpc_status.field(0).varint(), 3u);
+  EXPECT_EQ(rpc_status.field(1).length_delimited(), "2 observations refused");
+  google::protobuf::Any detail;
+  ASSERT_TRUE(detail.ParseFromString(rpc_status.field(2).length_delimited()));
+  EXPECT_EQ(detail.type_url(), "type.googleapis.com/vroeg.api.v1.SubmissionRejection");
+  EXPECT_EQ(detail.value(), rejection.SerializeAsString());
 
   // What a client sees: a fresh grpc::Status built from the wire fields.
   const absl::Status received = FromGrpcStatus(

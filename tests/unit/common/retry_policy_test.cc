@@ -35,27 +35,33 @@ TEST_P(ClassifySendResultCodeTest, Classifies) {
 // Every canonical code, in numeric order.
 INSTANTIATE_TEST_SUITE_P(
     EveryCode, ClassifySendResultCodeTest,
-    ::testing::Values(Classification{absl::StatusCode::kOk, SendOutcome::kAcknowledged},
-                      Classification{absl::StatusCode::kCancelled, SendOutcome::kRetry},
-                      Classification{absl::StatusCode::kUnknown, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kInvalidArgument, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kDeadlineExceeded, SendOutcome::kRetry},
-                      Classification{absl::StatusCode::kNotFound, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kAlreadyExists, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kPermissionDenied, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kResourceExhausted, SendOutcome::kRetry},
-                      Classification{absl::StatusCode::kFailedPrecondition,
-                                     SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kAborted, SendOutcome::kRetry},
-                      Classification{absl::StatusCode::kOutOfRange, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kUnimplemented, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kInternal, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kUnavailable, SendOutcome::kRetry},
-                      Classification{absl::StatusCode::kDataLoss, SendOutcome::kQuarantine},
-                      Classification{absl::StatusCode::kUnauthenticated, SendOutcome::kQuarantine}),
+    ::testing::Values(
+        Classification{absl::StatusCode::kOk, SendOutcome::kAcknowledged},
+        Classification{absl::StatusCode::kCancelled, SendOutcome::kRetry},
+        Classification{absl::StatusCode::kUnknown, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kInvalidArgument, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kDeadlineExceeded, SendOutcome::kRetry},
+        Classification{absl::StatusCode::kNotFound, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kAlreadyExists, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kPermissionDenied, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kResourceExhausted, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kFailedPrecondition, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kAborted, SendOutcome::kRetry},
+        Classification{absl::StatusCode::kOutOfRange, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kUnimplemented, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kInternal, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kUnavailable, SendOutcome::kRetry},
+        Classification{absl::StatusCode::kDataLoss, SendOutcome::kQuarantine},
+        Classification{absl::StatusCode::kUnauthenticated, SendOutcome::kRetry}),
     [](const ::testing::TestParamInfo<Classification>& param_info) {
       return absl::StatusCodeToString(param_info.param.code);
     });
+
+TEST(ClassifySendResultTest, ResourceExhaustedWithARetryHintIsRetried) {
+  absl::Status rate_limited = absl::ResourceExhaustedError("too many submissions");
+  SetRetryAfterHint(&rate_limited, absl::Seconds(2));
+  EXPECT_EQ(ClassifySendResult(rate_limited), SendOutcome::kRetry);
+}
 
 TEST(ClassifySendResultTest, CodeOutsideTheCanonicalSetIsQuarantined) {
   EXPECT_EQ(ClassifySendResult(absl::Status(static_cast<absl::StatusCode>(42), "odd")),

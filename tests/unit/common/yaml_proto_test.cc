@@ -219,7 +219,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "you mean 'valid_from'?)"},
         ErrorCase{"UnknownKeyListsValidKeys", "database: sqlite\n",
                   "collector.yaml:1:1: database: unknown key; valid keys: region, listen, tls, "
-                  "metrics_listen, catalogue, storage"},
+                  "metrics_listen, catalogue, storage, limits, audit_log, member_regions, "
+                  "metrics_security"},
         ErrorCase{"DuplicateKey", "listen: a\ncatalogue: c\nlisten: b\n",
                   "collector.yaml:3:1: listen: key appears twice"},
         ErrorCase{"DuplicateNestedKey", "tls:\n  certificate: a\n  certificate: b\n",

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/retry_policy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -57,8 +58,17 @@ class IngestorTest : public ::testing::Test {
     catalogue_ = *catalogue;
     region_.set_code("flevoland");
     region_.add_municipalities()->set_code("GM0034");
-    ingestor_ = std::make_unique<Ingestor>(catalogue_, region_, &store_, &state_, &clock_,
-                                           &log_.logger(), &registry_);
+    IngestorOptions options;
+    options.region = region_;
+    config::v1::Region gooi;
+    gooi.set_code("gooi-en-vechtstreek");
+    gooi.add_municipalities()->set_code("GM0406");
+    options.member_regions.push_back(gooi);
+    options.max_observations_per_submission = 1000;
+    options.submissions_per_minute = 60;
+    options.burst = 5;
+    ingestor_ = std::make_unique<Ingestor>(catalogue_, std::move(options), &store_, &state_,
+                                           &clock_, &log_.logger(), &registry_);
   }
   std::string Log() { return log_.Text(); }
 
@@ -155,14 +165,17 @@ TEST_F(IngestorTest, SubmissionForAnotherReporterIsPermissionDenied) {
   auto response = ingestor_->Submit(provider_, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(response.status().message(),
-            "certificate identity urn:vroeg:provider:12345678 may submit only for itself, not "
-            "for urn:vroeg:provider:87654321");
+            "urn:vroeg:provider:12345678 is not allowed this: a provider submits only its own "
+            "figures, not those of urn:vroeg:provider:87654321 (rule other_reporter)");
   EXPECT_EQ(store_.commit_calls(), 0);
   EXPECT_EQ(
       Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "permission_denied"}}), 1);
   EXPECT_THAT(Log(), HasSubstr("level=warning event=submission_refused "
                                "reporter=urn:vroeg:provider:12345678 submission_id=s-1 "
-                               "observations=2 code=PERMISSION_DENIED reason=\"certificate"));
+                               "observations=2 code=PERMISSION_DENIED "
+                               "reason=\"urn:vroeg:provider:12345678 is not allowed"));
+  EXPECT_EQ(Sample(registry_, "vroeg_authorization_refusals_total", {{"rule", "other_reporter"}}),
+            1);
 }
 
 TEST_F(IngestorTest, SupervisorMayNotSubmit) {
@@ -171,7 +184,8 @@ TEST_F(IngestorTest, SupervisorMayNotSubmit) {
   auto response = ingestor_->Submit({type::v1::REPORTER_KIND_SUPERVISOR, "nza"}, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(response.status().message(),
-            "urn:vroeg:supervisor:nza is a supervisor identity, which may read but not submit");
+            "urn:vroeg:supervisor:nza is not allowed this: a supervisor certificate reads exports "
+            "and submits nothing (rule supervisor_submits)");
 }
 
 TEST_F(IngestorTest, SubmissionIdMustBeUsable) {
@@ -187,13 +201,65 @@ TEST_F(IngestorTest, SubmissionIdMustBeUsable) {
 TEST_F(IngestorTest, TooManyObservationsAreRefused) {
   api::v1::SubmitRequest request;
   request.set_submission_id("big");
-  for (int i = 0; i <= kMaxObservationsPerSubmission; ++i) request.add_observations();
+  for (int i = 0; i <= 1000; ++i) request.add_observations();
   auto response = ingestor_->Submit(provider_, request);
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      response.status().message(),
-      absl::StrCat("submission has ", kMaxObservationsPerSubmission + 1, " observations; at most ",
-                   kMaxObservationsPerSubmission, " are accepted at once: split it into several"));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(response.status().message(),
+            "submission has 1001 observations; at most 1000 are accepted at once: split it into "
+            "several");
+  // Sending it again cannot help, so no retry hint: the agent sets it aside with this message.
+  EXPECT_FALSE(RetryAfterHint(response.status()).has_value());
+  EXPECT_EQ(Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "limit"}}), 1);
+}
+
+TEST_F(IngestorTest, AReporterOverItsRateIsToldWhenToRetry) {
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(ingestor_->Submit(provider_, Request(absl::StrCat("s-", i))).ok()) << i;
+  }
+  auto refused = ingestor_->Submit(provider_, Request("s-5"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().message(),
+            "urn:vroeg:provider:12345678 sent more than 5 submissions at once or 60 per minute; "
+            "retry after 1s");
+  EXPECT_EQ(RetryAfterHint(refused.status()), absl::Seconds(1));
+  EXPECT_EQ(store_.commit_calls(), 5);
+  // Another reporter has its own allowance.
+  auto municipality = ReporterId{type::v1::REPORTER_KIND_MUNICIPALITY, "GM0034"};
+  api::v1::SubmitRequest other;
+  other.set_submission_id("m-1");
+  *other.add_observations() =
+      Observation("verwijzingen_huisarts", "verblijf", "2026-09-01", "2026-09-30", 4);
+  EXPECT_TRUE(ingestor_->Submit(municipality, other).ok());
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(ingestor_->Submit(provider_, Request("s-5")).ok());
+}
+
+TEST_F(IngestorTest, ARegionForwardsForItsOwnReportersUnderTheirName) {
+  const ReporterId region{type::v1::REPORTER_KIND_REGION, "gooi-en-vechtstreek"};
+  api::v1::SubmitRequest request;
+  request.set_submission_id("fwd-1");
+  request.set_reporter("urn:vroeg:municipality:GM0406");
+  api::v1::Observation observation =
+      Observation("verwijzingen_huisarts", "verblijf", "2026-09-01", "2026-09-30", 4);
+  observation.set_municipality("GM0406");
+  *request.add_observations() = observation;
+  auto accepted = ingestor_->Submit(region, request);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  auto stored = store_.History(
+      SeriesKey{"urn:vroeg:municipality:GM0406", "verwijzingen_huisarts", "verblijf", "GM0406"},
+      "2026-09-01", "2026-09-30");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->size(), 1u);
+
+  request.set_submission_id("fwd-2");
+  request.set_reporter("urn:vroeg:municipality:GM0034");
+  request.mutable_observations(0)->set_municipality("GM0034");
+  auto refused = ingestor_->Submit(region, request);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            "urn:vroeg:region:gooi-en-vechtstreek is not allowed this: "
+            "urn:vroeg:municipality:GM0034 is not a municipality of region gooi-en-vechtstreek "
+            "(rule region_outside_own)");
 }
 
 TEST_F(IngestorTest, ValidationProblemsTravelAsARejection) {
