@@ -158,6 +158,8 @@ std::vector<Problem> ValidateObservations(
     Observation& observation = (*observations)[i];
     ProblemSink sink(&problems, observation, i);
     bool usable = true;
+    // -0 is 0: stored and shown as such, so that a reporter's series never reads "-0".
+    if (observation.value() == 0) observation.set_value(0);
     const Indicator* indicator = catalogue.FindIndicator(observation.indicator());
     if (indicator == nullptr) {
       std::string message = absl::StrCat("unknown indicator '", observation.indicator(), "'");

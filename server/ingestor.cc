@@ -35,6 +35,20 @@ absl::string_view ReasonLabel(absl::StatusCode code) {
   }
 }
 
+// A refusal travels in gRPC's trailing metadata, which clients accept only up to 8 KiB by
+// default; beyond that the sender would get a transport error instead of its problems. So every
+// text taken from the request is cut short and the list stops at a byte budget.
+constexpr size_t kMaxProblemText = 200;
+constexpr size_t kRejectionBudget = 4096;
+
+std::string Bounded(absl::string_view text) {
+  if (text.size() <= kMaxProblemText) return std::string(text);
+  size_t cut = kMaxProblemText;
+  // Never inside a UTF-8 sequence: a proto string must stay valid UTF-8.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(text.substr(0, cut), "... (", text.size() - cut, " more bytes)");
+}
+
 absl::Status ValidateSubmissionId(const std::string& id) {
   if (id.empty() || id.size() > 128) {
     return absl::InvalidArgumentError(
@@ -116,7 +130,7 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::Submit(const ReporterId& calle
     CountRejection(response.status().code());
     logger_->Warning("submission_refused",
                      {{"reporter", caller.Urn()},
-                      {"submission_id", submission_id},
+                      {"submission_id", Bounded(submission_id)},
                       {"observations", observations},
                       {"code", absl::StatusCodeToString(response.status().code())},
                       {"reason", response.status().message()}});
@@ -160,19 +174,24 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
   std::vector<Problem> problems = ValidateObservations(context, request.mutable_observations());
   if (!problems.empty()) {
     api::v1::SubmissionRejection rejection;
-    std::vector<Problem> listed;
-    for (size_t i = 0; i < problems.size() && i < static_cast<size_t>(kMaxListedProblems); ++i) {
-      const Problem& p = problems[i];
-      auto* out = rejection.add_problems();
-      out->set_source_row(p.row);
-      out->set_source_column(p.column);
-      out->set_value(p.value);
-      out->set_message(p.message);
+    for (const Problem& p : problems) {
+      if (rejection.problems_size() == kMaxListedProblems) break;
+      api::v1::ValidationProblem out;
+      out.set_source_row(p.row);
+      out.set_source_column(Bounded(p.column));
+      out.set_value(Bounded(p.value));
+      out.set_message(Bounded(p.message));
+      if (rejection.ByteSizeLong() + out.ByteSizeLong() > kRejectionBudget) break;
+      *rejection.add_problems() = std::move(out);
     }
-    rejection.set_truncated(problems.size() > static_cast<size_t>(kMaxListedProblems));
+    rejection.set_truncated(rejection.problems_size() < static_cast<int>(problems.size()));
+    Problem first = problems[0];
+    first.column = Bounded(first.column);
+    first.value = Bounded(first.value);
+    first.message = Bounded(first.message);
     absl::Status status = absl::InvalidArgumentError(absl::StrCat(
         problems.size(),
-        " of the submission's observations are invalid; first: ", FormatProblem(problems[0])));
+        " of the submission's observations are invalid; first: ", FormatProblem(first)));
     SetRejection(&status, rejection);
     return status;
   }

@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "google/protobuf/util/time_util.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/proto_buffer_writer.h"
 
 namespace vroeg {
 namespace {
@@ -14,6 +16,24 @@ std::string Property(const grpc::AuthContext& auth, const char* name) {
   const auto values = auth.FindPropertyValues(name);
   if (values.empty()) return "";
   return std::string(values.front().data(), values.front().size());
+}
+
+absl::Status ParseRequest(const grpc::ByteBuffer& bytes, api::v1::SubmitRequest* request) {
+  std::vector<grpc::Slice> slices;
+  if (!bytes.Dump(&slices).ok()) return absl::InternalError("cannot read the request");
+  std::string data;
+  data.reserve(bytes.Length());
+  for (const grpc::Slice& slice : slices) {
+    data.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  if (!request->ParseFromString(data)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request (", data.size(),
+        " bytes) is not a vroeg.api.v1.SubmitRequest: it is truncated, not protobuf, or holds "
+        "text that is not UTF-8; send it with a client generated from "
+        "proto/vroeg/api/v1/submission.proto"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -55,8 +75,8 @@ absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
 }
 
 grpc::ServerUnaryReactor* SubmissionService::Submit(grpc::CallbackServerContext* context,
-                                                    const api::v1::SubmitRequest* request,
-                                                    api::v1::SubmitResponse* response) {
+                                                    const grpc::ByteBuffer* request_bytes,
+                                                    grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto caller = AdmitCaller(gate_, context);
   if (!caller.ok()) {
@@ -64,26 +84,39 @@ grpc::ServerUnaryReactor* SubmissionService::Submit(grpc::CallbackServerContext*
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  gate_.workers->Schedule([this, context, reactor, request, response, caller = *std::move(caller)] {
-    auto result = ingestor_->Submit(caller.reporter, *request);
-    AuditedCall call{"submit", request->submission_id(), {}, "accepted"};
-    call.details.push_back({"observations", absl::StrCat(request->observations_size())});
-    if (!request->reporter().empty() && request->reporter() != caller.reporter.Urn()) {
-      call.details.push_back({"reporter", request->reporter()});
-    }
-    if (result.ok()) {
-      call.details.push_back({"stored", absl::StrCat(result->stored())});
-      call.details.push_back({"corrections", absl::StrCat(result->corrections())});
-      if (result->duplicate()) call.outcome = "duplicate";
-    }
-    absl::Status audited = Audit(gate_, context, &caller, std::move(call), result.status());
-    if (!audited.ok()) {
-      reactor->Finish(ToGrpcStatus(audited));
-      return;
-    }
-    if (result.ok()) *response = *std::move(result);
-    reactor->Finish(ToGrpcStatus(result.status()));
-  });
+  auto request = std::make_shared<api::v1::SubmitRequest>();
+  if (absl::Status parsed = ParseRequest(*request_bytes, request.get()); !parsed.ok()) {
+    ingestor_->CountRejection(parsed.code());
+    absl::Status audited = Audit(gate_, context, &*caller, {"submit", "", {}, "refused"}, parsed);
+    reactor->Finish(ToGrpcStatus(audited.ok() ? parsed : audited));
+    return reactor;
+  }
+  gate_.workers->Schedule(
+      [this, context, reactor, request, response_bytes, caller = *std::move(caller)] {
+        auto result = ingestor_->Submit(caller.reporter, *request);
+        AuditedCall call{"submit", request->submission_id(), {}, "accepted"};
+        call.details.push_back({"observations", absl::StrCat(request->observations_size())});
+        if (!request->reporter().empty() && request->reporter() != caller.reporter.Urn()) {
+          call.details.push_back({"reporter", request->reporter()});
+        }
+        if (result.ok()) {
+          call.details.push_back({"stored", absl::StrCat(result->stored())});
+          call.details.push_back({"corrections", absl::StrCat(result->corrections())});
+          if (result->duplicate()) call.outcome = "duplicate";
+        }
+        absl::Status audited = Audit(gate_, context, &caller, std::move(call), result.status());
+        if (!audited.ok()) {
+          reactor->Finish(ToGrpcStatus(audited));
+          return;
+        }
+        if (!result.ok()) {
+          reactor->Finish(ToGrpcStatus(result.status()));
+          return;
+        }
+        bool own_buffer = false;
+        reactor->Finish(grpc::SerializationTraits<api::v1::SubmitResponse>::Serialize(
+            *result, response_bytes, &own_buffer));
+      });
   return reactor;
 }
 

@@ -52,13 +52,16 @@ absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
 
 // gRPC callback services. Each runs no blocking work on gRPC's threads; they are thread-safe
 // and borrow everything they are given, which must outlive the server.
-class SubmissionService final : public api::v1::SubmissionService::CallbackService {
+// Submit takes the request as raw bytes and parses it itself: gRPC's own parsing would answer a
+// request that is not a SubmitRequest with UNIMPLEMENTED and no message.
+class SubmissionService final : public api::v1::SubmissionService::WithRawCallbackMethod_Submit<
+                                    api::v1::SubmissionService::Service> {
  public:
   SubmissionService(CallGate gate, Ingestor* ingestor) : gate_(gate), ingestor_(ingestor) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
-                                   const api::v1::SubmitRequest* request,
-                                   api::v1::SubmitResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
 
  private:
   CallGate gate_;

@@ -283,7 +283,7 @@ TEST_F(IngestorTest, ValidationProblemsTravelAsARejection) {
   EXPECT_EQ(Sample(registry_, "vroeg_submissions_rejected_total", {{"reason", "invalid"}}), 1);
 }
 
-TEST_F(IngestorTest, ManyProblemsAreListedUpToTheLimit) {
+TEST_F(IngestorTest, ManyProblemsAreListedUpToWhatFitsInAnAnswer) {
   api::v1::SubmitRequest request;
   request.set_submission_id("many");
   for (int i = 0; i < kMaxListedProblems + 5; ++i) {
@@ -293,8 +293,33 @@ TEST_F(IngestorTest, ManyProblemsAreListedUpToTheLimit) {
   auto response = ingestor_->Submit(provider_, request);
   auto rejection = GetRejection(response.status());
   ASSERT_TRUE(rejection.has_value());
-  EXPECT_EQ(rejection->problems_size(), kMaxListedProblems);
+  // gRPC clients accept 8 KiB of trailing metadata by default; the status message and the
+  // rejection must fit in it or the sender sees a transport error instead.
+  EXPECT_LE(rejection->ByteSizeLong(), 4096u);
+  EXPECT_GT(rejection->problems_size(), 30);
+  EXPECT_LT(rejection->problems_size(), kMaxListedProblems);
   EXPECT_TRUE(rejection->truncated());
+  EXPECT_EQ(rejection->problems(0).message(), "-1 is below the minimum 0 for wachtenden");
+}
+
+TEST_F(IngestorTest, QuotedTextIsCutShortOnACharacterBoundary) {
+  api::v1::SubmitRequest request;
+  request.set_submission_id("long");
+  // 'é' is two bytes: a cut at byte 200 would split one.
+  std::string indicator = "w";
+  for (int i = 0; i < 50000; ++i) indicator += "\xc3\xa9";
+  *request.add_observations() = Observation(indicator, "verblijf", "2026-09-01", "2026-09-30", 1);
+  auto response = ingestor_->Submit(provider_, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(response.status().message().size(), 1000u);
+  EXPECT_THAT(response.status().message(), HasSubstr("more bytes)"));
+  auto rejection = GetRejection(response.status());
+  ASSERT_TRUE(rejection.has_value());
+  ASSERT_EQ(rejection->problems_size(), 1);
+  const std::string& value = rejection->problems(0).value();
+  EXPECT_LT(value.size(), 300u);
+  EXPECT_EQ(value.substr(0, 3), "w\xc3\xa9");
+  EXPECT_EQ(value.substr(value.find("...") - 2, 2), "\xc3\xa9");
 }
 
 TEST_F(IngestorTest, StorageOutageIsUnavailableAndLeavesStateAlone) {
