@@ -386,6 +386,35 @@ TEST_F(SecurityTest, AnAgentWaitsOutTheRateLimitAndDeliversEverything) {
   EXPECT_EQ(Metric("vroeg_submissions_accepted_total"), 4);
 }
 
+TEST_F(SecurityTest, ARegionForwardsOnlyForItsOwnReporters) {
+  StartCollector("",
+                 "member_regions:\n"
+                 "  - code: gooi-en-vechtstreek\n"
+                 "    municipalities: [{code: GM0406}, {code: GM0402}]\n");
+  auto gooi = region_.Channel(collector_->grpc_port(), "urn:vroeg:region:gooi-en-vechtstreek");
+  api::v1::SubmitRequest own = Submission("fwd-1");
+  own.set_reporter("urn:vroeg:provider:98990012");
+  own.mutable_observations(0)->set_municipality("GM0406");
+  grpc::Status forwarded = Submit(gooi, own);
+  EXPECT_TRUE(forwarded.ok()) << forwarded.error_message();
+
+  api::v1::SubmitRequest other = Submission("fwd-2");
+  other.set_reporter("urn:vroeg:provider:98990012");
+  grpc::Status outside = Submit(gooi, other);
+  EXPECT_EQ(outside.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(outside.error_message(),
+            "urn:vroeg:region:gooi-en-vechtstreek is not allowed this: observation 1: "
+            "municipality GM0034 is not part of region gooi-en-vechtstreek (rule "
+            "region_outside_own)");
+
+  grpc::Status not_member =
+      Submit(region_.Channel(collector_->grpc_port(), "urn:vroeg:region:utrecht"), own);
+  EXPECT_EQ(not_member.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(not_member.error_message(), HasSubstr("(rule region_not_member)"));
+  EXPECT_EQ(Metric("vroeg_authorization_refusals_total{rule=\"region_outside_own\"}"), 1);
+  EXPECT_EQ(Metric("vroeg_authorization_refusals_total{rule=\"region_not_member\"}"), 1);
+}
+
 TEST_F(SecurityTest, OldTlsVersionsAndWeakCiphersAreRefused) {
   if (std::system("command -v openssl > /dev/null") != 0) GTEST_SKIP() << "no openssl CLI";
   StartCollector();

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "tests/support/http_get.h"
 #include "tests/support/temp_dir.h"
 
@@ -74,10 +75,19 @@ absl::StatusOr<std::unique_ptr<FaultCollector>> FaultCollector::Create(TestRegio
 }
 
 absl::Status FaultCollector::Start() {
-  ++runs_;
-  return StartListening({CollectorBinary(), "--config", config_}, RunLog(dir_, "collector", runs_),
-                        process_)
-      .status();
+  // While nothing listens on the port, an agent's reconnect can be given that very port as its
+  // own end (a TCP connection to itself) until gRPC drops it; a restart then finds the port
+  // taken for a moment. That is the test's fixed port, not the collector, so it tries again.
+  absl::Status started;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    ++runs_;
+    started = StartListening({CollectorBinary(), "--config", config_},
+                             RunLog(dir_, "collector", runs_), process_)
+                  .status();
+    if (started.ok() || !absl::StrContains(started.message(), "cannot listen on")) break;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  return started;
 }
 
 absl::Status FaultCollector::Stop() { return EndProcess(process_, SIGTERM, "collector"); }
