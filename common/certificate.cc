@@ -105,26 +105,6 @@ absl::Status ReadSans(const X509* cert, CertificateInfo& info) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<CertificateInfo> Describe(const X509* cert) {
-  CertificateInfo info;
-  VROEG_ASSIGN_OR_RETURN(info.subject, NameToString(X509_get_subject_name(cert)));
-  VROEG_ASSIGN_OR_RETURN(info.issuer, NameToString(X509_get_issuer_name(cert)));
-  VROEG_ASSIGN_OR_RETURN(info.serial_hex, SerialHex(cert));
-  VROEG_ASSIGN_OR_RETURN(info.not_before, ToTime(X509_get0_notBefore(cert)));
-  VROEG_ASSIGN_OR_RETURN(info.not_after, ToTime(X509_get0_notAfter(cert)));
-  VROEG_RETURN_IF_ERROR(ReadSans(cert, info));
-
-  int critical = -1;
-  BasicConstraintsPtr constraints(static_cast<BASIC_CONSTRAINTS*>(
-      X509_get_ext_d2i(cert, NID_basic_constraints, &critical, nullptr)));
-  if (constraints == nullptr && critical != -1) {
-    return absl::InvalidArgumentError(
-        "certificate has a malformed or repeated basicConstraints extension");
-  }
-  info.is_ca = constraints != nullptr && constraints->ca != 0;
-  return info;
-}
-
 // Parses up to `limit` certificates (0 = all). At least one is required.
 absl::StatusOr<std::vector<CertificateInfo>> ParsePem(absl::string_view pem, size_t limit) {
   if (pem.size() > static_cast<size_t>(INT_MAX)) {
@@ -147,7 +127,7 @@ absl::StatusOr<std::vector<CertificateInfo>> ParsePem(absl::string_view pem, siz
       return absl::InvalidArgumentError(
           absl::StrCat("malformed PEM certificate: ", TakeOpenSslError()));
     }
-    VROEG_ASSIGN_OR_RETURN(CertificateInfo info, Describe(cert.get()));
+    VROEG_ASSIGN_OR_RETURN(CertificateInfo info, DescribeCertificate(cert.get()));
     out.push_back(std::move(info));
   }
   return out;
@@ -180,6 +160,26 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 }  // namespace
+
+absl::StatusOr<CertificateInfo> DescribeCertificate(const X509* cert) {
+  CertificateInfo info;
+  VROEG_ASSIGN_OR_RETURN(info.subject, NameToString(X509_get_subject_name(cert)));
+  VROEG_ASSIGN_OR_RETURN(info.issuer, NameToString(X509_get_issuer_name(cert)));
+  VROEG_ASSIGN_OR_RETURN(info.serial_hex, SerialHex(cert));
+  VROEG_ASSIGN_OR_RETURN(info.not_before, ToTime(X509_get0_notBefore(cert)));
+  VROEG_ASSIGN_OR_RETURN(info.not_after, ToTime(X509_get0_notAfter(cert)));
+  VROEG_RETURN_IF_ERROR(ReadSans(cert, info));
+
+  int critical = -1;
+  BasicConstraintsPtr constraints(static_cast<BASIC_CONSTRAINTS*>(
+      X509_get_ext_d2i(cert, NID_basic_constraints, &critical, nullptr)));
+  if (constraints == nullptr && critical != -1) {
+    return absl::InvalidArgumentError(
+        "certificate has a malformed or repeated basicConstraints extension");
+  }
+  info.is_ca = constraints != nullptr && constraints->ca != 0;
+  return info;
+}
 
 absl::StatusOr<CertificateInfo> ParseCertificatePem(absl::string_view pem) {
   VROEG_ASSIGN_OR_RETURN(std::vector<CertificateInfo> certs, ParsePem(pem, 1));

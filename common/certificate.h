@@ -1,6 +1,8 @@
 #ifndef VROEG_COMMON_CERTIFICATE_H_
 #define VROEG_COMMON_CERTIFICATE_H_
 
+#include <openssl/x509.h>
+
 #include <string>
 #include <vector>
 
@@ -29,6 +31,10 @@ struct CertificateInfo {
   bool is_ca = false;
   std::string issuer;
 };
+
+// The fields of a certificate OpenSSL has already parsed. Errors: INVALID_ARGUMENT for a
+// malformed field. Thread-safety: a pure function.
+absl::StatusOr<CertificateInfo> DescribeCertificate(const X509* cert);
 
 // Parses the first certificate in `pem`; anything after it is ignored.
 // Errors: INVALID_ARGUMENT when `pem` holds no PEM certificate or the certificate is malformed.

@@ -39,14 +39,6 @@ std::vector<X509Ptr> ReadCertificates(absl::string_view pem) {
   return out;
 }
 
-std::string ToPem(X509* cert) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (bio == nullptr || PEM_write_bio_X509(bio.get(), cert) != 1) return "";
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(size));
-}
-
 absl::Status Refuse(absl::string_view label, absl::string_view* reason, std::string message) {
   *reason = label;
   return absl::UnauthenticatedError(std::move(message));
@@ -103,7 +95,7 @@ absl::StatusOr<VerifiedClient> ClientTrust::Verify(absl::string_view chain_pem, 
     return Refuse("unreadable", reason, "client certificate is not a readable PEM certificate");
   }
   X509* leaf = chain.front().get();
-  auto info = ParseCertificatePem(ToPem(leaf));
+  auto info = DescribeCertificate(leaf);
   if (!info.ok()) {
     return Refuse("unreadable", reason,
                   absl::StrCat("client certificate unreadable: ", info.status().message()));

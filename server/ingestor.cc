@@ -49,6 +49,11 @@ std::string Bounded(absl::string_view text) {
   return absl::StrCat(text.substr(0, cut), "... (", text.size() - cut, " more bytes)");
 }
 
+Problem BoundedProblem(const Problem& problem) {
+  return Problem{problem.row, Bounded(problem.column), Bounded(problem.value),
+                 Bounded(problem.message)};
+}
+
 absl::Status ValidateSubmissionId(const std::string& id) {
   if (id.empty() || id.size() > 128) {
     return absl::InvalidArgumentError(
@@ -174,24 +179,21 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
   std::vector<Problem> problems = ValidateObservations(context, request.mutable_observations());
   if (!problems.empty()) {
     api::v1::SubmissionRejection rejection;
-    for (const Problem& p : problems) {
+    for (const Problem& problem : problems) {
       if (rejection.problems_size() == kMaxListedProblems) break;
+      const Problem p = BoundedProblem(problem);
       api::v1::ValidationProblem out;
       out.set_source_row(p.row);
-      out.set_source_column(Bounded(p.column));
-      out.set_value(Bounded(p.value));
-      out.set_message(Bounded(p.message));
+      out.set_source_column(p.column);
+      out.set_value(p.value);
+      out.set_message(p.message);
       if (rejection.ByteSizeLong() + out.ByteSizeLong() > kRejectionBudget) break;
       *rejection.add_problems() = std::move(out);
     }
     rejection.set_truncated(rejection.problems_size() < static_cast<int>(problems.size()));
-    Problem first = problems[0];
-    first.column = Bounded(first.column);
-    first.value = Bounded(first.value);
-    first.message = Bounded(first.message);
-    absl::Status status = absl::InvalidArgumentError(absl::StrCat(
-        problems.size(),
-        " of the submission's observations are invalid; first: ", FormatProblem(first)));
+    absl::Status status = absl::InvalidArgumentError(
+        absl::StrCat(problems.size(), " of the submission's observations are invalid; first: ",
+                     FormatProblem(BoundedProblem(problems[0]))));
     SetRejection(&status, rejection);
     return status;
   }

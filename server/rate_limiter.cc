@@ -32,7 +32,6 @@ absl::Duration RateLimiter::Take(absl::string_view key) {
     bucket.tokens -= 1.0;
     return absl::ZeroDuration();
   }
-  if (per_second_ <= 0) return absl::InfiniteDuration();
   return absl::Seconds(std::ceil((1.0 - bucket.tokens) / per_second_ * 1000.0) / 1000.0);
 }
 

@@ -19,16 +19,11 @@ std::string Property(const grpc::AuthContext& auth, const char* name) {
 }
 
 absl::Status ParseRequest(const grpc::ByteBuffer& bytes, api::v1::SubmitRequest* request) {
-  std::vector<grpc::Slice> slices;
-  if (!bytes.Dump(&slices).ok()) return absl::InternalError("cannot read the request");
-  std::string data;
-  data.reserve(bytes.Length());
-  for (const grpc::Slice& slice : slices) {
-    data.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  if (!request->ParseFromString(data)) {
+  // Parsing consumes the buffer; a copy only shares its slices.
+  grpc::ByteBuffer copy(bytes);
+  if (!grpc::SerializationTraits<api::v1::SubmitRequest>::Deserialize(&copy, request).ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the request (", data.size(),
+        "the request (", bytes.Length(),
         " bytes) is not a vroeg.api.v1.SubmitRequest: it is truncated, not protobuf, or holds "
         "text that is not UTF-8; send it with a client generated from "
         "proto/vroeg/api/v1/submission.proto"));

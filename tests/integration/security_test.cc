@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/certificate_factory.h"
 #include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_region.h"
 #include "vroeg/api/v1/status.grpc.pb.h"
 #include "vroeg/api/v1/submission.grpc.pb.h"
@@ -29,24 +29,6 @@ using ::testing::HasSubstr;
 using ::testing::Optional;
 
 constexpr char kProvider[] = "urn:vroeg:provider:98990012";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// A channel presenting the certificate at `stem`.crt/.key and trusting the region's CA.
-std::shared_ptr<grpc::Channel> ChannelWith(const TestRegion& region, int port,
-                                           const std::string& stem) {
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = Slurp(region.ca_dir() + "/ca.crt");
-  options.pem_cert_chain = Slurp(stem + ".crt");
-  options.pem_private_key = Slurp(stem + ".key");
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("localhost");
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::SslCredentials(options),
-                                   args);
-}
 
 grpc::Status GetStatus(const std::shared_ptr<grpc::Channel>& channel,
                        api::v1::GetStatusResponse* response = nullptr) {
@@ -92,7 +74,7 @@ class SecurityTest : public ::testing::Test {
   // Starts the collector with `extra_tls` added to its tls: settings and `extra` appended.
   void StartCollector(const std::string& extra_tls = "", const std::string& extra = "") {
     const std::string path = region_.CollectorConfig();
-    std::string config = Slurp(path);
+    std::string config = ReadWholeFile(path);
     config =
         absl::StrReplaceAll(config, {{"ca_certificate: ca/ca.crt}",
                                       absl::StrCat("ca_certificate: ca/ca.crt", extra_tls, "}")}});
@@ -138,7 +120,7 @@ TEST_P(BadCertificateTest, IsRefusedAtTheHandshakeAndTheReasonLogged) {
   const std::string stem = region_.dir() + "/bad";
   ASSERT_TRUE(WriteCertificate(region_.ca_dir(), bad.spec, stem).ok());
 
-  grpc::Status status = GetStatus(ChannelWith(region_, collector_->grpc_port(), stem));
+  grpc::Status status = GetStatus(region_.ChannelForStem(collector_->grpc_port(), stem));
   // The client sees only that the connection failed; the reason is the collector's to log.
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   auto line = collector_->process().WaitForLogLine("event=client_certificate_refused");
@@ -207,7 +189,7 @@ TEST_F(SecurityTest, ACertificateFromAnotherCaIsRefusedAtTheHandshake) {
   Vroegctl({"pki", "init", "--dir", other_ca, "--region", "utrecht"});
   const std::string stem = region_.dir() + "/foreign";
   ASSERT_TRUE(WriteCertificate(other_ca, Spec([](CertificateSpec&) {}), stem).ok());
-  EXPECT_EQ(GetStatus(ChannelWith(region_, collector_->grpc_port(), stem)).error_code(),
+  EXPECT_EQ(GetStatus(region_.ChannelForStem(collector_->grpc_port(), stem)).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   auto line = collector_->process().WaitForLogLine("event=client_certificate_refused");
   ASSERT_TRUE(line.ok()) << line.status();
@@ -225,7 +207,7 @@ TEST_F(SecurityTest, AGoodCertificateIsAdmittedAndEveryCallAudited) {
   grpc::Status submitted = Submit(channel, Submission("sec-1"));
   ASSERT_TRUE(submitted.ok()) << submitted.error_message();
   // Written before the acknowledgement: it is there the moment the answer is.
-  const std::string audit = Slurp(region_.dir() + "/collector.audit.log");
+  const std::string audit = ReadWholeFile(region_.dir() + "/collector.audit.log");
   EXPECT_THAT(audit, HasSubstr("\"action\":\"submit\""));
   EXPECT_THAT(audit, HasSubstr("\"object\":\"sec-1\""));
   EXPECT_THAT(audit, HasSubstr(kProvider));
@@ -261,7 +243,7 @@ TEST_F(SecurityTest, ARevokedCertificateStopsWorkingWithoutARestart) {
             1);
   // A new connection does not get past the handshake.
   const std::string stem = region_.Issue(kProvider);
-  EXPECT_EQ(GetStatus(ChannelWith(region_, collector_->grpc_port(), stem)).error_code(),
+  EXPECT_EQ(GetStatus(region_.ChannelForStem(collector_->grpc_port(), stem)).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_GE(
       Metric("vroeg_client_certificates_refused_total{reason=\"revoked\",stage=\"handshake\"}"), 1);

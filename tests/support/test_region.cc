@@ -1,7 +1,6 @@
 #include "tests/support/test_region.h"
 
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,16 +10,10 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/support/http_get.h"
+#include "tests/support/temp_dir.h"
 
 namespace vroeg::testing {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // provider-12345678 for urn:vroeg:provider:12345678.
 std::string Stem(const std::string& urn) {
@@ -94,12 +87,16 @@ std::string TestRegion::AgentConfig(const std::string& urn, int port) {
 
 std::shared_ptr<grpc::Channel> TestRegion::Channel(int port, const std::string& urn,
                                                    const std::string& ca_dir) {
+  if (urn.empty()) return ChannelForStem(port, "");
+  return ChannelForStem(port, ca_dir.empty() ? Issue(urn) : absl::StrCat(ca_dir, "/", Stem(urn)));
+}
+
+std::shared_ptr<grpc::Channel> TestRegion::ChannelForStem(int port, const std::string& stem) const {
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = Slurp(absl::StrCat(this->ca_dir(), "/ca.crt"));
-  if (!urn.empty()) {
-    const std::string stem = ca_dir.empty() ? Issue(urn) : absl::StrCat(ca_dir, "/", Stem(urn));
-    options.pem_cert_chain = Slurp(stem + ".crt");
-    options.pem_private_key = Slurp(stem + ".key");
+  options.pem_root_certs = ReadWholeFile(absl::StrCat(ca_dir(), "/ca.crt"));
+  if (!stem.empty()) {
+    options.pem_cert_chain = ReadWholeFile(stem + ".crt");
+    options.pem_private_key = ReadWholeFile(stem + ".key");
   }
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");

@@ -44,6 +44,8 @@ class TestRegion {
   // A gRPC channel presenting the certificate of `urn` (or none when empty), trusting `ca_dir`.
   std::shared_ptr<grpc::Channel> Channel(int port, const std::string& urn,
                                          const std::string& ca_dir = "");
+  // A channel presenting the certificate at <stem>.crt/.key, however it was made.
+  std::shared_ptr<grpc::Channel> ChannelForStem(int port, const std::string& stem) const;
 
  private:
   TempDir dir_;
