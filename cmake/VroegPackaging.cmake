@@ -24,6 +24,19 @@ install(FILES "${VROEG_DEPLOY_DIR}/config/collector.yaml" DESTINATION /etc/vroeg
         COMPONENT collector)
 install(FILES "${VROEG_DEPLOY_DIR}/systemd/vroeg-collector.service"
         DESTINATION /lib/systemd/system COMPONENT collector)
+# The regional team's monitoring: Prometheus configuration and rules to copy into
+# /etc/prometheus, and the Grafana dashboards in the folder dashboards/provisioning names.
+install(FILES "${VROEG_DEPLOY_DIR}/prometheus/prometheus.yml"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/vroeg/prometheus" COMPONENT collector)
+install(DIRECTORY "${VROEG_DEPLOY_DIR}/prometheus/rules/"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/vroeg/prometheus/rules" COMPONENT collector
+        FILES_MATCHING PATTERN "*.yml")
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/dashboards/"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/vroeg/dashboards" COMPONENT collector
+        FILES_MATCHING PATTERN "*.json")
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/dashboards/provisioning/"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/vroeg/grafana-provisioning" COMPONENT collector
+        FILES_MATCHING PATTERN "*.yaml")
 
 set(CPACK_PACKAGE_NAME vroeg)
 set(CPACK_PACKAGE_VENDOR "Vroeg")

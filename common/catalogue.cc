@@ -127,6 +127,18 @@ absl::Status CheckIndicator(const Indicator& indicator, const std::string& where
     VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.region_name"),
                                           indicator.metric().region_name(), region_unit));
   }
+  if (!indicator.metric().region_max_name().empty()) {
+    VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.region_max_name"),
+                                          indicator.metric().region_max_name(), indicator.unit()));
+  }
+  if (!indicator.metric().municipality_name().empty()) {
+    if (indicator.aggregation() == catalogue::v1::AGGREGATION_NONE) {
+      return fail("metric.municipality_name is set but aggregation is NONE");
+    }
+    VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.municipality_name"),
+                                          indicator.metric().municipality_name(),
+                                          indicator.unit()));
+  }
   if (indicator.metric().help().empty()) return fail("metric.help is required");
   for (const auto& [name, value] : indicator.metric().labels()) {
     if (!IsLabelName(name) || ReservedLabels().count(name) > 0) {
@@ -189,6 +201,8 @@ absl::StatusOr<std::shared_ptr<const Catalogue>> Catalogue::FromProto(
       if (keys.empty() || keys != other_keys ||
           other.metric().help() != indicator.metric().help() ||
           other.metric().region_name() != indicator.metric().region_name() ||
+          other.metric().region_max_name() != indicator.metric().region_max_name() ||
+          other.metric().municipality_name() != indicator.metric().municipality_name() ||
           other.unit() != indicator.unit()) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": shares metric ", indicator.metric().name(), " with ", other.code(),

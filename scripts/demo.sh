@@ -2,7 +2,8 @@
 # Live demo of a Flevoland region: installs what is missing, builds, makes a regional PKI,
 # starts vroeg-collector on SQLite, starts one `vroeg-agent run` daemon per reporter, each
 # watching its own drop folder, delivers 24 months of generated Flevoland data by dropping the
-# files into those folders, and starts Prometheus scraping the collector. The agents keep
+# files into those folders, and starts Prometheus scraping the collector with the repository's
+# recording and alert rules (the scenario's risks show under /alerts). The agents keep
 # watching: copy a CSV or JSON export into a drop folder and it shows in Prometheus. Prints the
 # drop folders and an example to try. Runs until Ctrl-C.
 #
@@ -292,10 +293,14 @@ CSV
   example_query="jeugdzorg_waiting_youths{reporter=\"$reporter\",care_form=\"verblijf\"}"
 done
 
+# The repository's recording and alert rules (deploy/prometheus/rules), evaluated every 5 s so
+# that the demo reacts quickly; an alert shows as pending at once and fires after its `for`.
 cat > "$demo_dir/prometheus/prometheus.yml" <<YAML
 global:
   scrape_interval: 5s
   evaluation_interval: 5s
+rule_files:
+  - $VROEG_ROOT/deploy/prometheus/rules/*.yml
 scrape_configs:
   - job_name: vroeg-collector
     static_configs:
@@ -313,6 +318,7 @@ port_busy "$prometheus_port" || vroeg_die "Prometheus did not start; see $demo_d
 
 echo "metrics: http://$host:$metrics_port/metrics"
 echo "prometheus: http://$host:$prometheus_port"
+echo "alerts: http://$host:$prometheus_port/alerts (the scenario's risks; each fires after its \`for\` duration, pending until then)"
 echo "drop folders (a file moves to done/ when taken, to rejected/ with an .errors.txt when refused):"
 for i in "${!agent_pids[@]}"; do
   printf '  %s/  %s\n' "$demo_dir/drop/${agents[$i]}" "${agent_names[$i]}"

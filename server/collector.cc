@@ -21,6 +21,8 @@
 #include "prometheus/registry.h"
 #include "server/audit/audit_log.h"
 #include "server/client_trust.h"
+#include "server/early_warning/roles.h"
+#include "server/early_warning/settings.h"
 #include "server/indicator_collectable.h"
 #include "server/ingestor.h"
 #include "server/latest_state.h"
@@ -142,9 +144,9 @@ class CollectorImpl : public Collector {
                           absl::StrCat("storage.sqlite.path: ", store.status().message()));
     }
     self->store_ = *std::move(store);
-    VROEG_RETURN_IF_ERROR(self->store_->ForEachCurrent(
-        [&](const StoredObservation& observation) { self->state_.Apply(observation); }));
-    logger->Info("state_rebuilt", {{"series", self->state_.size()},
+    self->state_ = std::make_unique<LatestState>(config.early_warning().history_periods());
+    VROEG_RETURN_IF_ERROR(self->state_->Load(*self->store_));
+    logger->Info("state_rebuilt", {{"series", self->state_->size()},
                                    {"database", db_path},
                                    {"seconds", absl::ToDoubleSeconds(clock->Now() - started)}});
 
@@ -199,9 +201,12 @@ class CollectorImpl : public Collector {
     options.burst = config.limits().burst();
     self->ingestor_ =
         std::make_unique<Ingestor>(self->catalogue_, std::move(options), self->store_.get(),
-                                   &self->state_, clock, logger, self->registry_.get());
-    self->collectable_ = std::make_shared<IndicatorCollectable>(self->catalogue_, &self->state_,
-                                                                config.region().code());
+                                   self->state_.get(), clock, logger, self->registry_.get());
+    auto roles = early_warning::IndicatorRoles::Resolve(*self->catalogue_);
+    early_warning::LogMissingRoles(roles, logger);
+    self->collectable_ = std::make_shared<IndicatorCollectable>(
+        self->catalogue_, std::move(roles), self->state_.get(), config.region(),
+        config.early_warning(), clock, started);
 
     VROEG_ASSIGN_OR_RETURN(
         self->metrics_,
@@ -213,8 +218,9 @@ class CollectorImpl : public Collector {
                         self->workers_.get()};
     self->submission_ = std::make_unique<SubmissionService>(gate, self->ingestor_.get());
     self->catalogue_service_ = std::make_unique<CatalogueService>(gate, self->catalogue_);
-    self->status_ = std::make_unique<StatusService>(gate, config.region().code(), self->catalogue_,
-                                                    self->store_.get(), &self->state_, started);
+    self->status_ =
+        std::make_unique<StatusService>(gate, config.region().code(), self->catalogue_,
+                                        self->store_.get(), self->state_.get(), started);
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -318,7 +324,7 @@ class CollectorImpl : public Collector {
   prometheus::Counter* reload_failures_ = nullptr;
   std::shared_ptr<const Catalogue> catalogue_;
   std::unique_ptr<ObservationStore> store_;
-  LatestState state_;
+  std::unique_ptr<LatestState> state_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Ingestor> ingestor_;
   std::shared_ptr<IndicatorCollectable> collectable_;
@@ -373,6 +379,7 @@ absl::Status ApplyCollectorDefaults(config::v1::CollectorConfig* config) {
     return absl::InvalidArgumentError(
         "limits.max_message_bytes must be between 1024 and 1073741824 (1 GiB)");
   }
+  VROEG_RETURN_IF_ERROR(early_warning::ApplyEarlyWarningDefaults(config->mutable_early_warning()));
   if (config->tls().reload_interval_seconds() == 0) {
     config->mutable_tls()->set_reload_interval_seconds(kDefaultTlsReloadSeconds);
   }

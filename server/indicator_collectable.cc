@@ -1,21 +1,26 @@
 #include "server/indicator_collectable.h"
 
-#include <algorithm>
 #include <map>
-#include <tuple>
+#include <optional>
+#include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/yaml_proto.h"
 #include "prometheus/metric_family.h"
+#include "server/early_warning/catalogue_figures.h"
+#include "server/early_warning/figures.h"
 
 namespace vroeg {
 namespace {
 
 using catalogue::v1::Indicator;
+using early_warning::Label;
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
+using prometheus::MetricType;
 
 // Splits urn:vroeg:<kind>:<id> without validating it again: the store only holds URNs that
 // passed validation.
@@ -28,147 +33,332 @@ std::pair<absl::string_view, absl::string_view> KindAndId(absl::string_view urn)
   return {rest.substr(0, colon), rest.substr(colon + 1)};
 }
 
-ClientMetric Gauge(std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric metric;
-  metric.label = std::move(labels);
-  metric.gauge.value = value;
-  return metric;
+constexpr absl::string_view kStageNames[early_warning::kStageCount] = {"intake", "treatment"};
+
+std::string DatasetLabel(catalogue::v1::Dataset dataset) {
+  return absl::AsciiStrToLower(
+      ShortEnumName(*catalogue::v1::Dataset_descriptor()->FindValueByNumber(dataset)));
 }
 
-// Running regional figure for one (aggregate metric, care form, constant labels) cell.
-struct Accumulator {
-  double sum = 0;
-  double weighted_sum = 0;
-  double weight = 0;
-  double max = 0;
-  bool any = false;
+double Seconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
+
+// Collects the families of one response: regional samples are always exposed, per-reporter
+// samples in the order offered until the cap is reached.
+class Exposition {
+ public:
+  Exposition(std::string region, uint64_t max_per_reporter)
+      : region_(std::move(region)), budget_(max_per_reporter) {}
+
+  // Every family is described, even without samples, so that dashboards and rules can tell "no
+  // data yet" from "unknown metric". The first description of a name wins.
+  void Describe(const std::string& name, const std::string& help,
+                MetricType type = MetricType::Gauge) {
+    auto [it, inserted] = families_.try_emplace(name);
+    if (!inserted) return;
+    it->second.name = name;
+    it->second.help = help;
+    it->second.type = type;
+  }
+
+  void Regional(const std::string& name, std::vector<Label> labels, double value) {
+    std::vector<ClientMetric::Label> all = {{"region", region_}};
+    for (auto& [k, v] : labels) all.push_back({std::move(k), std::move(v)});
+    Add(name, std::move(all), value);
+    ++exposed_;
+  }
+  void Regional(const std::string& name, std::vector<Label> labels,
+                const std::optional<double>& value) {
+    if (value.has_value()) Regional(name, std::move(labels), *value);
+  }
+
+  void PerReporter(const std::string& name, const std::string& urn, std::vector<Label> labels,
+                   double value) {
+    if (budget_ == 0) {
+      ++not_exposed_;
+      return;
+    }
+    --budget_;
+    const auto [kind, id] = KindAndId(urn);
+    std::vector<ClientMetric::Label> all = {
+        {"region", region_}, {"reporter", std::string(id)}, {"reporter_kind", std::string(kind)}};
+    for (auto& [k, v] : labels) all.push_back({std::move(k), std::move(v)});
+    Add(name, std::move(all), value);
+    ++exposed_;
+  }
+  void PerReporter(const std::string& name, const std::string& urn, std::vector<Label> labels,
+                   const std::optional<double>& value) {
+    if (value.has_value()) PerReporter(name, urn, std::move(labels), *value);
+  }
+
+  // A sample without the region label (the collector's own health).
+  void Health(const std::string& name, double value) {
+    ClientMetric metric;
+    if (families_.at(name).type == MetricType::Counter) {
+      metric.counter.value = value;
+    } else {
+      metric.gauge.value = value;
+    }
+    families_.at(name).metric.push_back(std::move(metric));
+  }
+
+  uint64_t exposed() const { return exposed_; }
+  uint64_t not_exposed() const { return not_exposed_; }
+
+  std::vector<MetricFamily> Finish() {
+    std::vector<MetricFamily> result;
+    result.reserve(families_.size());
+    for (auto& [name, family] : families_) result.push_back(std::move(family));
+    return result;
+  }
+
+ private:
+  void Add(const std::string& name, std::vector<ClientMetric::Label> labels, double value) {
+    ClientMetric metric;
+    metric.label = std::move(labels);
+    metric.gauge.value = value;
+    families_.at(name).metric.push_back(std::move(metric));
+  }
+
+  const std::string region_;
+  uint64_t budget_;
+  uint64_t exposed_ = 0;
+  uint64_t not_exposed_ = 0;
+  std::map<std::string, MetricFamily> families_;
 };
+
+void DescribeEarlyWarning(Exposition& out) {
+  out.Describe("jeugdzorg_region_places_available",
+               "Available places per care form: sum over reporter series of max(0, operational - "
+               "occupied places), latest periods.");
+  out.Describe("jeugdzorg_places_available",
+               "Available places: max(0, operational - occupied places), latest periods.");
+  out.Describe("jeugdzorg_region_waiting_beyond_norm_youths",
+               "Youths waiting at reporters whose mean waiting time for the stage exceeds the norm "
+               "in the same period, per care form.");
+  out.Describe("jeugdzorg_region_waiting_beyond_norm_ratio",
+               "Share of waiting youths waiting beyond the norm: beyond-norm youths / waiting "
+               "youths, per care form.");
+  out.Describe("jeugdzorg_region_intake_stop_ratio",
+               "Reporters with an intake stop / reporters reporting intake stops, per care form.");
+  out.Describe("jeugdzorg_provider_capacity_share_ratio",
+               "Reporter's share of the region's operational places: its operational places / "
+               "the region's, per care form.");
+  out.Describe("jeugdzorg_region_capacity_largest_share_ratio",
+               "Largest reporter share of the region's operational places, per care form.");
+  out.Describe("jeugdzorg_region_capacity_hhi",
+               "Concentration of operational places: sum of squared reporter shares "
+               "(Herfindahl-Hirschman index, 0..1), per care form.");
+  out.Describe("jeugdzorg_region_staff_vacancy_ratio",
+               "Vacancies / (filled + vacancies) in FTE over the region's reporters.");
+  out.Describe("jeugdzorg_provider_staff_vacancy_ratio",
+               "Vacancies / (filled + vacancies) in FTE, latest periods.");
+  out.Describe("jeugdzorg_provider_solvency_ratio",
+               "Solvency: equity / total assets, latest period with both.");
+  out.Describe("jeugdzorg_provider_current_ratio",
+               "Current ratio: current assets / current liabilities, latest period with both.");
+  out.Describe("jeugdzorg_provider_result_margin_ratio",
+               "Result margin: operating result / revenue of the quarter (year-to-date revenue "
+               "minus that of the previous quarter), latest quarter with both.");
+  out.Describe("jeugdzorg_provider_budget_ratio",
+               "Budget ratio: equity / annualised total revenue (year to date x 12 / months).");
+  out.Describe("jeugdzorg_provider_cbs_band",
+               "CBS class of a provider ratio (solvency, current_ratio, profitability = result "
+               "margin): band ordinal, 1 = lowest; the band label gives the range.");
+  out.Describe("jeugdzorg_provider_youth_revenue_annualised_euros",
+               "Youth-care revenue year to date x 12 / months elapsed.");
+  out.Describe("jeugdzorg_provider_early_warning_scope",
+               "1 when annualised youth-care revenue reaches the early-warning threshold or the "
+               "region designated the provider, else 0.");
+  out.Describe("jeugdzorg_provider_revenue_share_largest_municipality_ratio",
+               "Youth-care revenue from the largest paying municipality / revenue from all "
+               "municipalities, latest period.");
+  out.Describe("jeugdzorg_provider_revenue_share_region_ratio",
+               "Youth-care revenue from this region's member municipalities / revenue from all "
+               "municipalities, latest period.");
+  out.Describe("jeugdzorg_provider_negative_result_quarters",
+               "Consecutive quarters back from the latest with an operating result below zero.");
+  out.Describe("jeugdzorg_region_places_operational_change_ratio",
+               "Change of operational places: sum of latest / sum of mean of previous periods - "
+               "1, per care form.");
+  out.Describe("jeugdzorg_region_waiting_youths_change_ratio",
+               "Change of waiting youths: sum of latest / sum of mean of previous periods - 1, "
+               "per care form.");
+  out.Describe("jeugdzorg_region_waiting_beyond_norm_youths_change",
+               "Change of youths waiting beyond the norm: sum of latest - sum of mean of previous "
+               "periods, per care form.");
+  out.Describe("jeugdzorg_region_occupancy_high_periods",
+               "Consecutive newest periods in which occupied / operational places exceeded the "
+               "high-occupancy ratio, per care form.");
+  out.Describe("jeugdzorg_reporter_last_period_end_timestamp_seconds",
+               "End (00:00 UTC of the next day) of the newest period received, per dataset.");
+  out.Describe("jeugdzorg_reporter_due_timestamp_seconds",
+               "When the next figures are due: earliest over the dataset's indicators of the "
+               "newest period's end + one cadence + grace.");
+  out.Describe("jeugdzorg_reporter_overdue", "1 when the reporter is past its due time, else 0.");
+  out.Describe("jeugdzorg_region_expected_reporters",
+               "Reporters expected to report the dataset (with data, or configured).");
+  out.Describe("jeugdzorg_region_reporting_ratio",
+               "Expected reporters not overdue / expected reporters, per dataset.");
+  out.Describe("vroeg_series",
+               "Series (reporter, indicator, care form, municipality) with a current value.");
+  out.Describe("vroeg_reporters_expired",
+               "Reporters left off /metrics because they sent nothing for longer than the "
+               "expiry.");
+  out.Describe("vroeg_series_expired", "Series of expired reporters, left off /metrics.");
+  out.Describe("vroeg_series_exposed",
+               "Regional and per-reporter jeugdzorg samples in the latest /metrics response.");
+  out.Describe("vroeg_series_not_exposed_total",
+               "Per-reporter samples left off /metrics by the cap (max_exposed_series), summed "
+               "over scrapes.",
+               MetricType::Counter);
+}
+
+void ExposeRegional(const early_warning::Figures& figures, Exposition& out) {
+  for (const auto& [care_form, f] : figures.care_forms) {
+    std::vector<Label> cf;
+    if (!care_form.empty()) cf.emplace_back("care_form", care_form);
+    out.Regional("jeugdzorg_region_places_available", cf, f.places_available);
+    out.Regional("jeugdzorg_region_intake_stop_ratio", cf, f.intake_stop_ratio);
+    out.Regional("jeugdzorg_region_capacity_largest_share_ratio", cf, f.capacity_largest_share);
+    out.Regional("jeugdzorg_region_capacity_hhi", cf, f.capacity_hhi);
+    out.Regional("jeugdzorg_region_places_operational_change_ratio", cf,
+                 f.places_operational_change_ratio);
+    out.Regional("jeugdzorg_region_waiting_youths_change_ratio", cf, f.waiting_youths_change_ratio);
+    if (f.occupancy_high_periods.has_value()) {
+      out.Regional("jeugdzorg_region_occupancy_high_periods", cf, *f.occupancy_high_periods);
+    }
+    for (int stage = 0; stage < early_warning::kStageCount; ++stage) {
+      std::vector<Label> labels = cf;
+      labels.emplace_back("stage", std::string(kStageNames[stage]));
+      out.Regional("jeugdzorg_region_waiting_beyond_norm_youths", labels,
+                   f.waiting_beyond_norm_youths[stage]);
+      out.Regional("jeugdzorg_region_waiting_beyond_norm_ratio", labels,
+                   f.waiting_beyond_norm_ratio[stage]);
+      out.Regional("jeugdzorg_region_waiting_beyond_norm_youths_change", labels,
+                   f.waiting_beyond_norm_youths_change[stage]);
+    }
+  }
+  out.Regional("jeugdzorg_region_staff_vacancy_ratio", {}, figures.staff_vacancy_ratio);
+  for (const auto& [dataset, f] : figures.datasets) {
+    const std::vector<Label> labels = {{"dataset", DatasetLabel(dataset)}};
+    out.Regional("jeugdzorg_region_expected_reporters", labels, f.expected_reporters);
+    out.Regional("jeugdzorg_region_reporting_ratio", labels, f.reporting_ratio);
+  }
+}
+
+void ExposePerReporter(const early_warning::Figures& figures, Exposition& out) {
+  for (const auto& [key, f] : figures.compliance) {
+    const auto& [urn, dataset] = key;
+    const std::vector<Label> labels = {{"dataset", DatasetLabel(dataset)}};
+    out.PerReporter("jeugdzorg_reporter_overdue", urn, labels, f.overdue ? 1.0 : 0.0);
+    out.PerReporter("jeugdzorg_reporter_due_timestamp_seconds", urn, labels, Seconds(f.due));
+    if (f.last_period_end.has_value()) {
+      out.PerReporter("jeugdzorg_reporter_last_period_end_timestamp_seconds", urn, labels,
+                      Seconds(*f.last_period_end));
+    }
+  }
+  for (const auto& [urn, f] : figures.providers) {
+    out.PerReporter("jeugdzorg_provider_early_warning_scope", urn, {},
+                    f.early_warning_scope ? 1.0 : 0.0);
+    out.PerReporter("jeugdzorg_provider_staff_vacancy_ratio", urn, {}, f.staff_vacancy_ratio);
+    out.PerReporter("jeugdzorg_provider_solvency_ratio", urn, {}, f.solvency_ratio);
+    out.PerReporter("jeugdzorg_provider_current_ratio", urn, {}, f.current_ratio);
+    out.PerReporter("jeugdzorg_provider_result_margin_ratio", urn, {}, f.result_margin_ratio);
+    out.PerReporter("jeugdzorg_provider_budget_ratio", urn, {}, f.budget_ratio);
+    for (const auto& [ratio, band] : {std::pair{"solvency", &f.solvency_band},
+                                      std::pair{"current_ratio", &f.current_ratio_band},
+                                      std::pair{"profitability", &f.profitability_band}}) {
+      if (!band->has_value()) continue;
+      out.PerReporter("jeugdzorg_provider_cbs_band", urn,
+                      {{"ratio", ratio}, {"band", (*band)->label}}, (*band)->ordinal);
+    }
+    out.PerReporter("jeugdzorg_provider_youth_revenue_annualised_euros", urn, {},
+                    f.youth_revenue_annualised);
+    out.PerReporter("jeugdzorg_provider_revenue_share_largest_municipality_ratio", urn, {},
+                    f.revenue_share_largest_municipality);
+    out.PerReporter("jeugdzorg_provider_revenue_share_region_ratio", urn, {},
+                    f.revenue_share_region);
+    if (f.negative_result_quarters.has_value()) {
+      out.PerReporter("jeugdzorg_provider_negative_result_quarters", urn, {},
+                      *f.negative_result_quarters);
+    }
+  }
+  for (const auto& [key, share] : figures.capacity_share) {
+    const auto& [urn, care_form] = key;
+    std::vector<Label> labels;
+    if (!care_form.empty()) labels.emplace_back("care_form", care_form);
+    out.PerReporter("jeugdzorg_provider_capacity_share_ratio", urn, std::move(labels), share);
+  }
+  for (const auto& [cell, available] : figures.places_available) {
+    std::vector<Label> labels;
+    if (!cell.care_form.empty()) labels.emplace_back("care_form", cell.care_form);
+    if (!cell.municipality.empty()) labels.emplace_back("municipality", cell.municipality);
+    out.PerReporter("jeugdzorg_places_available", cell.reporter, std::move(labels), available);
+  }
+}
 
 }  // namespace
 
 IndicatorCollectable::IndicatorCollectable(std::shared_ptr<const Catalogue> catalogue,
-                                           const LatestState* state, std::string region)
-    : catalogue_(std::move(catalogue)), state_(state), region_(std::move(region)) {}
+                                           early_warning::IndicatorRoles roles,
+                                           const LatestState* state, config::v1::Region region,
+                                           config::v1::EarlyWarning settings, const Clock* clock,
+                                           absl::Time started)
+    : catalogue_(std::move(catalogue)),
+      roles_(std::move(roles)),
+      state_(state),
+      region_(std::move(region)),
+      settings_(std::move(settings)),
+      clock_(clock),
+      started_(started) {}
 
 std::vector<MetricFamily> IndicatorCollectable::Collect() const {
   const Catalogue& catalogue = *catalogue_;
-  // Families keyed by metric name so that indicators sharing a metric share a family.
-  std::map<std::string, MetricFamily> families;
-  auto family = [&](const std::string& name, const std::string& help) -> MetricFamily& {
-    auto [it, inserted] = families.try_emplace(name);
-    if (inserted) {
-      it->second.name = name;
-      it->second.help = help;
-      it->second.type = prometheus::MetricType::Gauge;
-    }
-    return it->second;
-  };
-  // Every catalogue family is exposed, even before data arrives, so dashboards and rules can
-  // tell "no data yet" from "unknown metric".
+  const absl::Time now = clock_->Now();
+  early_warning::Snapshot snapshot = state_->Snapshot();
+  const size_t series_held = snapshot.size();
+  early_warning::Expiry expiry;
+  snapshot = early_warning::DropExpired(std::move(snapshot), settings_, now, &expiry);
+
+  const early_warning::Context context{&catalogue, &roles_, &settings_, &region_, now, started_};
+  const early_warning::Figures figures = early_warning::ComputeFigures(snapshot, context);
+  std::map<std::string, early_warning::Family> aggregates =
+      early_warning::CatalogueAggregates(snapshot, catalogue);
+
+  Exposition out(region_.code(), settings_.max_exposed_series());
   for (const Indicator& indicator : catalogue.proto().indicators()) {
-    family(indicator.metric().name(), indicator.metric().help());
+    out.Describe(indicator.metric().name(), indicator.metric().help());
   }
+  for (const auto& [name, family] : aggregates) out.Describe(name, family.help);
+  DescribeEarlyWarning(out);
 
-  using CellKey = std::tuple<const Indicator*, std::string>;  // indicator, care form
-  std::map<CellKey, Accumulator> cells;
-  // Weights per (reporter, weight indicator, care form, municipality) for weighted means.
-  std::map<SeriesKey, double> values;
-  size_t series_count = 0;
+  // Regional figures first: the cap never applies to them.
+  for (auto& [name, family] : aggregates) {
+    for (auto& sample : family.samples) out.Regional(name, std::move(sample.labels), sample.value);
+  }
+  ExposeRegional(figures, out);
 
-  state_->ForEach([&](const SeriesKey& key, const LatestValue& latest) {
-    ++series_count;
-    const Indicator* indicator = catalogue.FindIndicator(key.indicator);
-    if (indicator == nullptr) return;  // dropped from a newer catalogue; kept in storage
-    values[key] = latest.value;
-    const auto [kind, id] = KindAndId(key.reporter);
-    std::vector<ClientMetric::Label> labels = {
-        {"region", region_}, {"reporter", std::string(id)}, {"reporter_kind", std::string(kind)}};
-    if (!key.care_form.empty()) labels.push_back({"care_form", key.care_form});
-    if (!key.municipality.empty()) labels.push_back({"municipality", key.municipality});
-    for (const auto& [name, value] : indicator->metric().labels()) labels.push_back({name, value});
-    family(indicator->metric().name(), indicator->metric().help())
-        .metric.push_back(
-            Gauge(std::move(labels), latest.value * Catalogue::MetricScale(indicator->unit())));
-  });
-
-  // Regional aggregates need weights, which may be any series: a second pass over the copy.
-  for (const auto& [key, value] : values) {
-    const Indicator* indicator = catalogue.FindIndicator(key.indicator);
-    if (indicator->metric().region_name().empty()) continue;
-    Accumulator& cell = cells[{indicator, key.care_form}];
-    cell.any = true;
-    cell.sum += value;
-    cell.max = std::max(cell.max, value);
-    if (indicator->aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE && value == 1)
-      cell.weight += 1;
-    if (indicator->aggregation() == catalogue::v1::AGGREGATION_WEIGHTED_MEAN) {
-      SeriesKey weight_key = key;
-      weight_key.indicator = indicator->weight_indicator();
-      auto it = values.find(weight_key);
-      if (it != values.end() && it->second > 0) {
-        cell.weighted_sum += value * it->second;
-        cell.weight += it->second;
-      }
+  ExposePerReporter(figures, out);
+  for (const early_warning::SeriesEntry& entry : snapshot) {
+    const Indicator* indicator = catalogue.FindIndicator(entry.key.indicator);
+    if (indicator == nullptr) continue;  // dropped from a newer catalogue; kept in storage
+    std::vector<Label> labels;
+    if (!entry.key.care_form.empty()) labels.emplace_back("care_form", entry.key.care_form);
+    if (!entry.key.municipality.empty()) {
+      labels.emplace_back("municipality", entry.key.municipality);
     }
-  }
-  for (const auto& [cell_key, cell] : cells) {
-    const auto& [indicator, care_form] = cell_key;
-    double value = 0;
-    switch (indicator->aggregation()) {
-      case catalogue::v1::AGGREGATION_SUM:
-        value = cell.sum;
-        break;
-      case catalogue::v1::AGGREGATION_MAX:
-        value = cell.max;
-        break;
-      case catalogue::v1::AGGREGATION_COUNT_TRUE:
-        value = cell.weight;
-        break;
-      case catalogue::v1::AGGREGATION_WEIGHTED_MEAN:
-        // Without any positive weight there is no meaningful mean; leave the cell out.
-        if (cell.weight <= 0) continue;
-        value = cell.weighted_sum / cell.weight;
-        break;
-      default:
-        continue;
-    }
-    std::vector<ClientMetric::Label> labels = {{"region", region_}};
-    if (!care_form.empty()) labels.push_back({"care_form", care_form});
-    for (const auto& [name, v] : indicator->metric().labels()) labels.push_back({name, v});
-    const double scale = indicator->aggregation() == catalogue::v1::AGGREGATION_COUNT_TRUE
-                             ? 1.0
-                             : Catalogue::MetricScale(indicator->unit());
-    family(indicator->metric().region_name(),
-           absl::StrCat("Regional aggregate of ", indicator->code(), ": ",
-                        ShortEnumName(*catalogue::v1::Aggregation_descriptor()->FindValueByNumber(
-                            indicator->aggregation())),
-                        "."))
-        .metric.push_back(Gauge(std::move(labels), value * scale));
+    for (const auto& [name, value] : indicator->metric().labels()) labels.emplace_back(name, value);
+    out.PerReporter(indicator->metric().name(), entry.key.reporter, std::move(labels),
+                    entry.history.latest().value * Catalogue::MetricScale(indicator->unit()));
   }
 
-  for (const auto& ratio : catalogue.proto().ratios()) {
-    MetricFamily& ratio_family = family(ratio.metric_name(), ratio.help());
-    const Indicator* numerator = catalogue.FindIndicator(ratio.numerator());
-    const Indicator* denominator = catalogue.FindIndicator(ratio.denominator());
-    for (const auto& [cell_key, cell] : cells) {
-      if (std::get<0>(cell_key) != numerator) continue;
-      auto it = cells.find({denominator, std::get<1>(cell_key)});
-      if (it == cells.end() || it->second.sum <= 0) continue;
-      std::vector<ClientMetric::Label> labels = {{"region", region_}};
-      if (!std::get<1>(cell_key).empty()) labels.push_back({"care_form", std::get<1>(cell_key)});
-      ratio_family.metric.push_back(Gauge(std::move(labels), cell.sum / it->second.sum));
-    }
-  }
-
-  MetricFamily& series = family("vroeg_series",
-                                "Series (reporter, indicator, care form, "
-                                "municipality) with a current value.");
-  series.metric.push_back(Gauge({}, static_cast<double>(series_count)));
-
-  std::vector<MetricFamily> result;
-  result.reserve(families.size());
-  for (auto& [name, f] : families) result.push_back(std::move(f));
-  return result;
+  const uint64_t not_exposed = not_exposed_.fetch_add(out.not_exposed()) + out.not_exposed();
+  out.Health("vroeg_series", static_cast<double>(series_held));
+  out.Health("vroeg_reporters_expired", static_cast<double>(expiry.reporters.size()));
+  out.Health("vroeg_series_expired", static_cast<double>(expiry.series));
+  out.Health("vroeg_series_exposed", static_cast<double>(out.exposed()));
+  out.Health("vroeg_series_not_exposed_total", static_cast<double>(not_exposed));
+  return out.Finish();
 }
 
 }  // namespace vroeg

@@ -1,27 +1,28 @@
 #include "server/latest_state.h"
 
-#include <tuple>
-
 namespace vroeg {
 
+LatestState::LatestState(size_t history_periods) : history_periods_(history_periods) {}
+
 void LatestState::Apply(const StoredObservation& observation) {
+  const auto start = early_warning::ParseDay(observation.period_start);
+  const auto end = early_warning::ParseDay(observation.period_end);
+  if (!start.ok() || !end.ok()) return;
   absl::MutexLock lock(&mu_);
-  auto [it, inserted] = series_.try_emplace(observation.series);
-  LatestValue& latest = it->second;
-  // ISO dates compare correctly as strings.
-  if (!inserted && std::tie(observation.period_end, observation.period_start) <
-                       std::tie(latest.period_end, latest.period_start)) {
-    return;
-  }
-  latest.period_start = observation.period_start;
-  latest.period_end = observation.period_end;
-  latest.value = observation.value;
+  series_[observation.series].Record(*start, *end, observation.value, observation.received_at,
+                                     history_periods_);
 }
 
-void LatestState::ForEach(
-    const std::function<void(const SeriesKey&, const LatestValue&)>& fn) const {
+absl::Status LatestState::Load(ObservationStore& store) {
+  return store.ForEachCurrent([this](const StoredObservation& observation) { Apply(observation); });
+}
+
+early_warning::Snapshot LatestState::Snapshot() const {
   absl::ReaderMutexLock lock(&mu_);
-  for (const auto& [key, value] : series_) fn(key, value);
+  early_warning::Snapshot snapshot;
+  snapshot.reserve(series_.size());
+  for (const auto& [key, history] : series_) snapshot.push_back({key, history});
+  return snapshot;
 }
 
 size_t LatestState::size() const {

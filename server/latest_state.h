@@ -1,40 +1,43 @@
 #ifndef VROEG_SERVER_LATEST_STATE_H_
 #define VROEG_SERVER_LATEST_STATE_H_
 
-#include <functional>
+#include <cstddef>
 #include <map>
-#include <string>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "server/early_warning/series.h"
 #include "server/storage/observation_store.h"
 
 namespace vroeg {
 
-// The current value of the latest period of one series.
-struct LatestValue {
-  std::string period_start;
-  std::string period_end;
-  double value = 0;
-};
-
-// The newest figure per series, kept in memory for /metrics and rebuilt from storage at
-// start-up. "Newest" is by period (end date, then start date), never by arrival: backdated data
-// updates history without hiding a later period, and a correction of the latest period replaces
-// it. Thread-safe.
+// The recent history of every series, kept in memory for /metrics and rebuilt from storage at
+// start-up: per series the current values of its `history_periods` newest periods and when it
+// last received anything. "Newest" is by period (end date, then start date), never by arrival:
+// backdated data fills in history without hiding a later period, a correction replaces the
+// value of its period, and a period older than the window is dropped. Thread-safe.
 class LatestState {
  public:
-  // Applies one current observation. Apply corrections in commit order.
+  // `history_periods` must be at least 1.
+  explicit LatestState(size_t history_periods);
+
+  // Applies one current observation. Apply corrections in commit order. An observation whose
+  // dates do not parse is ignored (the store only holds validated ones).
   void Apply(const StoredObservation& observation);
 
-  // Calls `fn` for every series in key order while holding a read lock; `fn` must not call back
-  // into this object.
-  void ForEach(const std::function<void(const SeriesKey&, const LatestValue&)>& fn) const;
+  // Applies every current observation of `store` (start-up). Errors are the store's.
+  absl::Status Load(ObservationStore& store);
 
+  // A copy of every series, ordered by key.
+  early_warning::Snapshot Snapshot() const;
+
+  // Number of series held.
   size_t size() const;
 
  private:
+  const size_t history_periods_;
   mutable absl::Mutex mu_;
-  std::map<SeriesKey, LatestValue> series_ ABSL_GUARDED_BY(mu_);
+  std::map<SeriesKey, early_warning::SeriesHistory> series_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace vroeg

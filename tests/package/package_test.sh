@@ -128,8 +128,16 @@ run_build() {
 
   expect_deb_files "$agent_deb" etc/vroeg/agent.yaml lib/systemd/system/vroeg-agent.service \
     usr/bin/vroeg-agent
+  local dashboards=() dashboard
+  for dashboard in "$VROEG_SOURCE_DIR"/dashboards/*.json; do
+    dashboards+=("usr/share/vroeg/dashboards/${dashboard##*/}")
+  done
   expect_deb_files "$collector_deb" etc/vroeg/collector.yaml \
-    lib/systemd/system/vroeg-collector.service usr/bin/vroeg-collector usr/bin/vroegctl
+    lib/systemd/system/vroeg-collector.service usr/bin/vroeg-collector usr/bin/vroegctl \
+    usr/share/vroeg/prometheus/prometheus.yml usr/share/vroeg/prometheus/rules/alerts.yml \
+    usr/share/vroeg/prometheus/rules/recording.yml \
+    usr/share/vroeg/grafana-provisioning/dashboards.yaml \
+    usr/share/vroeg/grafana-provisioning/datasources.yaml "${dashboards[@]}"
   expect_deb_files "$common_deb" usr/share/vroeg/catalogue.yaml
   # The certificate directory is vroeg-common's (empty; the postinst sets its mode).
   # (grep without -q: it reads to the end, so dpkg-deb does not die of a closed pipe.)
@@ -185,6 +193,15 @@ run_build() {
     "$VROEG_SOURCE_DIR/deploy/config/collector.yaml"
   expect_same_file "$root/usr/share/vroeg/catalogue.yaml" \
     "$VROEG_SOURCE_DIR/deploy/catalogue/catalogue.yaml"
+  local file
+  for file in prometheus.yml rules/alerts.yml rules/recording.yml; do
+    expect_same_file "$root/usr/share/vroeg/prometheus/$file" \
+      "$VROEG_SOURCE_DIR/deploy/prometheus/$file"
+  done
+  # Every dashboard, so that one added to the repository cannot be left out of the package.
+  for file in "$VROEG_SOURCE_DIR"/dashboards/*.json; do
+    expect_same_file "$root/usr/share/vroeg/dashboards/${file##*/}" "$file"
+  done
   for unit in vroeg-agent.service vroeg-collector.service; do
     expect_same_file "$root/lib/systemd/system/$unit" "$VROEG_SOURCE_DIR/deploy/systemd/$unit"
   done

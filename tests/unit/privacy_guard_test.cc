@@ -123,6 +123,9 @@ constexpr Allowed kAllowed[] = {
     {"vroeg.catalogue.v1.Indicator.name_en", "an indicator's English name"},
     {"vroeg.catalogue.v1.Metric.name", "a Prometheus metric name"},
     {"vroeg.catalogue.v1.Metric.region_name", "the regional aggregate's Prometheus metric name"},
+    {"vroeg.catalogue.v1.Metric.region_max_name", "the regional maximum's Prometheus metric name"},
+    {"vroeg.catalogue.v1.Metric.municipality_name",
+     "the per-municipality aggregate's Prometheus metric name"},
     {"vroeg.catalogue.v1.Ratio.metric_name", "a derived ratio's Prometheus metric name"},
 };
 

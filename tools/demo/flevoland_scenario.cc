@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace vroeg::demo {
 namespace {
@@ -102,23 +103,27 @@ struct CareFormProfile {
   absl::string_view code;
   // First year the care form is procured regionally (as in the catalogue); 0 when it already is.
   int regional_from_year;
-  double occupancy;          // occupied / operational places, typical
+  // Occupied / operational places, typical. With the noise on top, every care form stays well
+  // below the 0.95 at which a week counts as one of high occupancy, unless the story fills it.
+  double occupancy;
   double waiting_per_place;  // youths waiting per contracted place, typical
+  // Typical mean waiting times; with level, season and noise on top they stay well below the
+  // norms (4 weeks to intake, 10 to treatment) unless the story says otherwise.
   double intake_weeks;
   double treatment_weeks;
   double unplaced_per_100k;  // placement requests without a place per month per 100,000 people
 };
 
 constexpr CareFormProfile kCareForms[] = {
-    {"verblijf", 0, 0.92, 0.45, 2.6, 5.5, 2.0},
+    {"verblijf", 0, 0.90, 0.45, 2.4, 5.5, 2.0},
     {"crisishulp", 0, 0.78, 0.10, 0.3, 0.4, 0.8},
-    {"hoogspecialistische_jeugd_ggz", 0, 0.95, 0.55, 3.0, 7.5, 1.5},
-    {"jeugdbescherming", 0, 0.97, 0.06, 1.5, 1.0, 1.0},
-    {"jeugdreclassering", 0, 0.93, 0.04, 1.0, 0.5, 0.3},
+    {"hoogspecialistische_jeugd_ggz", 0, 0.88, 0.55, 2.8, 6.8, 1.5},
+    {"jeugdbescherming", 0, 0.87, 0.06, 1.5, 1.0, 1.0},
+    {"jeugdreclassering", 0, 0.86, 0.04, 1.0, 0.5, 0.3},
     {"kortdurend_verblijf", 2027, 0.75, 0.60, 2.5, 2.0, 1.0},
-    {"dagbehandeling", 2027, 0.90, 0.50, 2.8, 5.5, 0.8},
-    {"multidisciplinair_complex", 2027, 0.91, 0.55, 2.9, 6.5, 0.8},
-    {"multidisciplinair_ggz_complex", 2027, 0.93, 0.65, 3.0, 7.5, 0.8},
+    {"dagbehandeling", 2027, 0.87, 0.50, 2.8, 5.5, 0.8},
+    {"multidisciplinair_complex", 2027, 0.87, 0.55, 2.8, 6.5, 0.8},
+    {"multidisciplinair_ggz_complex", 2027, 0.85, 0.65, 2.8, 6.8, 0.8},
 };
 
 const CareFormProfile& Profile(absl::string_view code) {
@@ -127,6 +132,23 @@ const CareFormProfile& Profile(absl::string_view code) {
   }
   return kCareForms[0];  // unreachable: the tables below use catalogue codes only
 }
+
+// The region-wide squeeze at the end of the history, in weeks counted back from the newest
+// complete week (0). Residential places fill up as the troubled provider's staffed places
+// disappear, and crisis places, which can no longer pass youths on, fill up after them.
+constexpr absl::string_view kSqueezedCareForm = "verblijf";
+constexpr absl::string_view kCrisisCareForm = "crisishulp";
+// The squeeze builds up over these weeks and is complete for the last kSqueezeFullWeeks.
+constexpr int kSqueezeRampWeeks = 6;
+constexpr int kSqueezeFullWeeks = 7;
+// Once the squeeze is complete, residential services of at least this many contracted places
+// keep one staffed place free for emergency placements and smaller ones fill every place: the
+// region runs above 95% occupancy with a few places free.
+constexpr int kEmergencyPlaceFrom = 20;
+// Crisis occupancy once the squeeze is complete, and the weeks in which every crisis place is
+// taken: fewer than the three periods after which high occupancy alerts.
+constexpr double kSqueezedCrisisOccupancy = 0.85;
+constexpr int kCrisisFullWeeks = 2;
 
 enum class FileStyle {
   kLongCsv,         // ',' and decimal point, LF
@@ -152,9 +174,19 @@ absl::string_view StyleNote(FileStyle style) {
   return "";
 }
 
+// A location's part of a service's places, for capacity reported per municipality.
+struct Location {
+  absl::string_view municipality;
+  double share;
+};
+
 struct Service {
   absl::string_view care_form;
   int places;  // contracted places (for ambulant care and the GI: caseload)
+  // Intake stop in the newest this many complete weeks.
+  int intake_stop_weeks = 0;
+  // Capacity reported per location municipality; empty: for the whole service.
+  std::vector<Location> locations = {};
 };
 
 struct ProviderSpec {
@@ -165,94 +197,123 @@ struct ProviderSpec {
   double fte;
   FileStyle style;
   bool in_trouble = false;
+  // The newest this many complete quarters close with a loss (a small provider under strain).
+  int loss_quarters = 0;
   bool summer_intake_stop = false;     // a temporary intake stop in the summer before `end`
   bool split_by_municipality = false;  // availability reported per municipality of residence
+  // The newest this many weeks have no places: the bed-management export broke, while the
+  // intake-stop flag (from another system) keeps coming.
+  int capacity_silent_weeks = 0;
 };
 
 std::vector<ProviderSpec> Providers() {
   using enum FileStyle;
   const ReporterKind p = type::v1::REPORTER_KIND_PROVIDER;
   return {
-      {p,
-       "98990012",
-       "De Zeearend Jeugdzorg",
-       {{"verblijf", 32}, {"kortdurend_verblijf", 10}},
-       140,
-       kLongCsv,
-       /*in_trouble=*/true},
-      {p,
-       "98990020",
-       "Stichting Polderkracht Jeugdhulp",
-       {{"verblijf", 48}, {"crisishulp", 8}},
-       210,
-       kLongCsv},
-      {p,
-       "98990039",
-       "Kompasroos Jeugd en Gezin",
-       {{"crisishulp", 10}, {"verblijf", 24}, {"dagbehandeling", 30}},
-       180,
-       kWideCsv},
-      {p,
-       "98990047",
-       "Zuiderzee Jeugd-GGZ",
-       {{"hoogspecialistische_jeugd_ggz", 160}, {"multidisciplinair_ggz_complex", 24}},
-       230,
-       kLongCsv},
-      {p,
-       "98990055",
-       "Lichtbaken Kinder- en Jeugdpsychiatrie",
-       {{"hoogspecialistische_jeugd_ggz", 120}},
-       120,
-       kWideCsvBomCrlf,
-       false,
-       /*summer_intake_stop=*/true},
-      {p,
-       "98990063",
-       "De Waterlelie Dagbehandeling",
-       {{"dagbehandeling", 36}, {"kortdurend_verblijf", 12}},
-       75,
-       kLongCsv},
-      {p, "98990071", "Logeerhuis Het Baken", {{"kortdurend_verblijf", 14}}, 28, kWideCsv},
-      {p,
-       "98990080",
-       "Stichting Windkracht Jeugdhulp",
-       {{"multidisciplinair_complex", 22}, {"verblijf", 18}},
-       110,
-       kLongCsv},
-      {p,
-       "98990098",
-       "Flevoborg Zorggroep",
-       {{"verblijf", 40}, {"multidisciplinair_complex", 16}, {"dagbehandeling", 24}},
-       260,
-       kWideCsvBomCrlf},
-      {p,
-       "98990101",
-       "De Lepelaar Jeugdhulp",
-       {{"multidisciplinair_complex", 18}, {"multidisciplinair_ggz_complex", 14}},
-       85,
-       kLongCsv},
-      {p,
-       "98990128",
-       "Oostvaarders Jeugd-GGZ",
-       {{"hoogspecialistische_jeugd_ggz", 90}, {"crisishulp", 6}},
-       105,
-       kLongCsv},
-      {p,
-       "98990136",
-       "Jeugdhulp De Schokker",
-       {{"dagbehandeling", 20}, {"verblijf", 12}},
-       60,
-       kWideCsv},
-      {p, "98990144", "Gezinshuizen De Haven", {{"verblijf", 16}}, 30, kLongCsv},
-      {type::v1::REPORTER_KIND_CERTIFIED_INSTITUTION,
-       "98999001",
-       "Stichting Jeugdbescherming Nieuwland",
-       {{"jeugdbescherming", 520}, {"jeugdreclassering", 150}},
-       190,
-       kLongCsvBomCrlf,
-       false,
-       false,
-       /*split_by_municipality=*/true},
+      {.kind = p,
+       .agb = "98990012",
+       .name = "De Zeearend Jeugdzorg",
+       .services = {{.care_form = "verblijf", .places = 32, .intake_stop_weeks = 6},
+                    {.care_form = "kortdurend_verblijf", .places = 10, .intake_stop_weeks = 4}},
+       .fte = 140,
+       .style = kLongCsv,
+       .in_trouble = true},
+      {.kind = p,
+       .agb = "98990020",
+       .name = "Stichting Polderkracht Jeugdhulp",
+       .services = {{.care_form = "verblijf",
+                     .places = 48,
+                     .locations = {{"GM0034", 0.5}, {"GM0995", 0.3}, {"GM0171", 0.2}}},
+                    {.care_form = "crisishulp", .places = 8}},
+       .fte = 210,
+       .style = kLongCsv},
+      {.kind = p,
+       .agb = "98990039",
+       .name = "Kompasroos Jeugd en Gezin",
+       .services = {{.care_form = "crisishulp", .places = 9},
+                    {.care_form = "verblijf", .places = 24},
+                    {.care_form = "dagbehandeling", .places = 30}},
+       .fte = 180,
+       .style = kWideCsv},
+      {.kind = p,
+       .agb = "98990047",
+       .name = "Zuiderzee Jeugd-GGZ",
+       .services = {{.care_form = "hoogspecialistische_jeugd_ggz", .places = 140},
+                    {.care_form = "multidisciplinair_ggz_complex", .places = 24}},
+       .fte = 230,
+       .style = kLongCsv},
+      {.kind = p,
+       .agb = "98990055",
+       .name = "Lichtbaken Kinder- en Jeugdpsychiatrie",
+       .services = {{.care_form = "hoogspecialistische_jeugd_ggz", .places = 120}},
+       .fte = 120,
+       .style = kWideCsvBomCrlf,
+       .summer_intake_stop = true},
+      {.kind = p,
+       .agb = "98990063",
+       .name = "De Waterlelie Dagbehandeling",
+       .services = {{.care_form = "dagbehandeling", .places = 36},
+                    {.care_form = "kortdurend_verblijf", .places = 12}},
+       .fte = 75,
+       .style = kLongCsv},
+      {.kind = p,
+       .agb = "98990071",
+       .name = "Logeerhuis Het Baken",
+       .services = {{.care_form = "kortdurend_verblijf", .places = 12, .intake_stop_weeks = 2}},
+       .fte = 14,
+       .style = kWideCsv,
+       .loss_quarters = 2},
+      {.kind = p,
+       .agb = "98990080",
+       .name = "Stichting Windkracht Jeugdhulp",
+       .services = {{.care_form = "multidisciplinair_complex", .places = 22},
+                    {.care_form = "verblijf", .places = 18}},
+       .fte = 110,
+       .style = kLongCsv},
+      {.kind = p,
+       .agb = "98990098",
+       .name = "Flevoborg Zorggroep",
+       .services = {{.care_form = "verblijf", .places = 40},
+                    {.care_form = "multidisciplinair_complex", .places = 16},
+                    {.care_form = "dagbehandeling", .places = 24}},
+       .fte = 260,
+       .style = kWideCsvBomCrlf},
+      {.kind = p,
+       .agb = "98990101",
+       .name = "De Lepelaar Jeugdhulp",
+       .services = {{.care_form = "multidisciplinair_complex", .places = 18},
+                    {.care_form = "multidisciplinair_ggz_complex", .places = 14}},
+       .fte = 85,
+       .style = kLongCsv},
+      {.kind = p,
+       .agb = "98990128",
+       .name = "Oostvaarders Jeugd-GGZ",
+       .services = {{.care_form = "hoogspecialistische_jeugd_ggz", .places = 100},
+                    {.care_form = "crisishulp", .places = 7}},
+       .fte = 105,
+       .style = kLongCsv},
+      {.kind = p,
+       .agb = "98990136",
+       .name = "Jeugdhulp De Schokker",
+       .services = {{.care_form = "dagbehandeling", .places = 20},
+                    {.care_form = "verblijf", .places = 12}},
+       .fte = 60,
+       .style = kWideCsv},
+      {.kind = p,
+       .agb = "98990144",
+       .name = "Gezinshuizen De Haven",
+       .services = {{.care_form = "verblijf", .places = 16}},
+       .fte = 30,
+       .style = kLongCsv,
+       .capacity_silent_weeks = 5},
+      {.kind = type::v1::REPORTER_KIND_CERTIFIED_INSTITUTION,
+       .agb = "98999001",
+       .name = "Stichting Jeugdbescherming Nieuwland",
+       .services = {{.care_form = "jeugdbescherming", .places = 520},
+                    {.care_form = "jeugdreclassering", .places = 150}},
+       .fte = 190,
+       .style = kLongCsvBomCrlf,
+       .split_by_municipality = true},
   };
 }
 
@@ -397,19 +458,27 @@ class FlevolandScenario {
       : options_(options),
         noise_(options.seed),
         first_(options.end - (options.months - 1)),
-        last_(options.end) {
-    // The trouble starts five months before the last complete quarter ends, so that the last two
-    // quarterly results are losses and the drift covers the last six to eight months.
-    const absl::CivilMonth last_quarter_end = last_ - (last_.month() % 3);
-    trouble_from_ = absl::CivilDay(last_quarter_end - 5);
-    trouble_to_ = MonthPeriod(last_).end;
+        last_(options.end),
+        // An `end` further back is seen from the last day on which it was the last complete
+        // month, so that the weekly figures never run far past the monthly ones.
+        as_of_(std::min(options.today, absl::CivilDay(options.end + 2) - 1)),
+        last_quarter_(last_ - (last_.month() % 3)),
+        providers_(Providers()) {
+    absl::CivilDay sunday = as_of_ - 1;
+    while (absl::GetWeekday(sunday) != absl::Weekday::sunday) --sunday;
+    last_week_ = {sunday - 6, sunday};
+    // The trouble starts five months before the newest complete quarter ends: that quarter
+    // closes in full trouble and the one before halfway, so both are losses, while waiting,
+    // places and intake stops keep drifting up to the newest complete week.
+    trouble_from_ = absl::CivilDay(last_quarter_ - 5);
   }
 
   DemoData Build() {
     DemoData data;
     data.first_month = first_;
     data.last_month = last_;
-    for (const ProviderSpec& spec : Providers()) AddProvider(spec, data);
+    data.last_week_end = last_week_.end;
+    for (const ProviderSpec& spec : providers_) AddProvider(spec, data);
     for (const MunicipalitySpec& spec : kMunicipalities) AddMunicipality(spec, data);
 
     std::string manifest = "kind\tid\tname\tfolder\tnote\n";
@@ -423,11 +492,36 @@ class FlevolandScenario {
   }
 
  private:
-  // How far the troubled provider has drifted on `day`: 0 before the trouble, 1 at the end.
+  // How far the troubled provider has drifted on `day`: 0 before the trouble, 1 at the end of
+  // the newest complete week.
   double Trouble(absl::CivilDay day) const {
     const double done = static_cast<double>(day - trouble_from_ + 1);
-    const double total = static_cast<double>(trouble_to_ - trouble_from_ + 1);
+    const double total = static_cast<double>(last_week_.end - trouble_from_ + 1);
     return std::clamp(done / total, 0.0, 1.0);
+  }
+
+  // The same for quarterly figures (finance, staff): full at the end of the newest complete
+  // quarter, about half at the end of the one before.
+  double FinanceTrouble(absl::CivilDay day) const {
+    const double done = static_cast<double>(day - trouble_from_ + 1);
+    const double total = static_cast<double>(absl::CivilDay(last_quarter_ + 1) - trouble_from_);
+    return std::clamp(done / total, 0.0, 1.0);
+  }
+
+  // 0 for the newest complete week, 1 for the week before, and so on.
+  int64_t WeeksBeforeEnd(const Period& week) const { return (last_week_.start - week.start) / 7; }
+
+  // 0 for the newest complete quarter (given by its first month), 1 for the one before, ...
+  int64_t QuartersBeforeEnd(absl::CivilMonth quarter_start) const {
+    return ((last_quarter_ - 2) - quarter_start) / 3;
+  }
+
+  // How far the region-wide squeeze has come in a week: 1 in the newest kSqueezeFullWeeks, then
+  // less the further back, 0 before it began.
+  static double Squeeze(int64_t weeks_before_end) {
+    if (weeks_before_end < kSqueezeFullWeeks) return 1.0;
+    const double back = static_cast<double>(weeks_before_end - kSqueezeFullWeeks + 1);
+    return std::clamp(1.0 - back / (kSqueezeRampWeeks + 1), 0.0, 1.0);
   }
 
   // Years since a fixed reference, for slow trends that do not depend on the window.
@@ -464,6 +558,10 @@ class FlevolandScenario {
     return Trouble(day) * (service_index == 0 ? 1.0 : 0.5);
   }
 
+  double FinanceDriftFor(const ProviderSpec& spec, absl::CivilDay day) const {
+    return spec.in_trouble ? FinanceTrouble(day) : 0.0;
+  }
+
   bool InSummerStop(const ProviderSpec& spec, size_t service_index, absl::CivilDay day) const {
     if (!spec.summer_intake_stop || service_index != 0) return false;
     const int year = static_cast<int>(last_.year()) - 1;
@@ -480,18 +578,23 @@ class FlevolandScenario {
       const Service& service = spec.services[i];
       const CareFormProfile& profile = Profile(service.care_form);
       const double drift = DriftFor(spec, i, period.end);
+      // Only the main care form's waiting times run past the norms.
+      const double wait_drift = i == 0 ? drift : 0.0;
       const double level = 1.0 + 0.10 * noise_(spec.agb, service.care_form, "level");
       const std::string series = absl::StrCat(spec.agb, service.care_form, "waiting");
       const double backlog = InSummerStop(spec, i, period.start) ? 1.3 : 1.0;
+      // The troubled provider's list grows steadily rather than by fits and starts: each month
+      // is above the mean of the three before.
+      const double spread = spec.in_trouble ? 0.03 : 0.12;
       const double waiting = Contracted(spec, service, static_cast<int>(month.year())) *
                              profile.waiting_per_place * level * season * trend * backlog *
-                             (1.0 + 0.12 * noise_.Smooth(series, step)) * (1.0 + 2.8 * drift);
+                             (1.0 + spread * noise_.Smooth(series, step)) * (1.0 + 2.2 * drift);
       const double intake = profile.intake_weeks * level * season *
                                 (1.0 + 0.08 * noise_.Smooth(series + "intake", step)) +
-                            7.0 * drift;
+                            7.0 * wait_drift;
       const double treatment = profile.treatment_weeks * level * season *
                                    (1.0 + 0.08 * noise_.Smooth(series + "treatment", step)) +
-                               8.0 * drift;
+                               9.0 * wait_drift;
       if (!spec.split_by_municipality) {
         rows.push_back({period, service.care_form, "", "wachtenden", RoundTo(waiting, 0), 0});
         rows.push_back(
@@ -518,10 +621,38 @@ class FlevolandScenario {
     return rows;
   }
 
+  // Share of the staffed places taken in a week (rounded and capped by the caller).
+  double Occupancy(const ProviderSpec& spec, size_t service_index, const std::string& series,
+                   const Period& week, int64_t step, int contracted, int operational,
+                   bool intake_stop) const {
+    const Service& service = spec.services[service_index];
+    const int64_t weeks_before_end = WeeksBeforeEnd(week);
+    const double squeeze = Squeeze(weeks_before_end);
+    double occupancy =
+        Profile(service.care_form).occupancy * (1.0 + 0.04 * noise_.Smooth(series + "bezet", step));
+    // Under strain, every staffed place is taken.
+    occupancy += 0.12 * DriftFor(spec, service_index, week.start);
+    if (service.care_form == kSqueezedCareForm && operational > 0) {
+      const int free = contracted >= kEmergencyPlaceFrom ? 1 : 0;
+      occupancy += (static_cast<double>(operational - free) / operational - occupancy) * squeeze;
+    } else if (service.care_form == kCrisisCareForm) {
+      if (weeks_before_end < kCrisisFullWeeks) return 1.0;
+      const double squeezed =
+          kSqueezedCrisisOccupancy * (1.0 + 0.03 * noise_.Smooth(series + "crisis", step));
+      occupancy += (squeezed - occupancy) * squeeze;
+    }
+    // A provider that stops intake because it is full has every staffed place taken; short stay
+    // stops for want of night staff and keeps its usual occupancy.
+    if (intake_stop && service.care_form != "kortdurend_verblijf") return 1.0;
+    return occupancy;
+  }
+
   std::vector<Row> Capacity(const ProviderSpec& spec, absl::CivilMonth month) const {
     std::vector<Row> rows;
     const double staffing = 0.955 + 0.025 * noise_(spec.agb, "staffing");
     for (const Period& week : WeeksStartingIn(month)) {
+      // Only complete weeks are reported.
+      if (week.end >= as_of_) continue;
       const int64_t step = (week.start - absl::CivilDay(2000, 1, 3)) / 7;
       // Holidays thin out the staff rota: summer weeks and the week of Christmas.
       double holiday = 1.0;
@@ -530,30 +661,39 @@ class FlevolandScenario {
       if (christmas >= week.start && christmas <= week.end) holiday = 0.97;
       for (size_t i = 0; i < spec.services.size(); ++i) {
         const Service& service = spec.services[i];
-        const CareFormProfile& profile = Profile(service.care_form);
+        const bool intake_stop =
+            WeeksBeforeEnd(week) < service.intake_stop_weeks || InSummerStop(spec, i, week.start);
+        rows.push_back({week, service.care_form, "", "clientenstop", intake_stop ? 1.0 : 0.0, 0});
+        if (WeeksBeforeEnd(week) < spec.capacity_silent_weeks) continue;
+
         const double drift = DriftFor(spec, i, week.start);
-        const std::string series = absl::StrCat(spec.agb, service.care_form, "capacity");
         const int contracted = Contracted(spec, service, static_cast<int>(week.start.year()));
-        const double staffed =
-            staffing * holiday * (1.0 + 0.015 * noise_.Smooth(series, step)) * (1.0 - 0.45 * drift);
-        const int operational =
-            std::clamp(static_cast<int>(std::lround(contracted * staffed)), 0, contracted);
-        const bool full_stop = spec.in_trouble && i == 0 && Trouble(week.start) >= 0.8;
-        const bool summer_stop = InSummerStop(spec, i, week.start);
-        double occupancy = profile.occupancy * (1.0 + 0.04 * noise_.Smooth(series + "bezet", step));
-        // Under strain, every staffed place is taken.
-        occupancy += 0.12 * drift;
-        if (full_stop || summer_stop) occupancy = 1.0;
-        const int occupied =
-            std::clamp(static_cast<int>(std::lround(operational * occupancy)), 0, operational);
-        rows.push_back({week, service.care_form, "", "clientenstop",
-                        (full_stop || summer_stop) ? 1.0 : 0.0, 0});
-        rows.push_back({week, service.care_form, "", "plaatsen_gecontracteerd",
-                        static_cast<double>(contracted), 0});
-        rows.push_back({week, service.care_form, "", "plaatsen_operationeel",
-                        static_cast<double>(operational), 0});
-        rows.push_back(
-            {week, service.care_form, "", "plaatsen_bezet", static_cast<double>(occupied), 0});
+        const std::vector<Location> locations =
+            service.locations.empty() ? std::vector<Location>{{"", 1.0}} : service.locations;
+        int allotted = 0;
+        for (size_t l = 0; l < locations.size(); ++l) {
+          const Location& location = locations[l];
+          const int places = l + 1 == locations.size()
+                                 ? contracted - allotted
+                                 : static_cast<int>(std::lround(contracted * location.share));
+          allotted += places;
+          const std::string series =
+              absl::StrCat(spec.agb, service.care_form, location.municipality, "capacity");
+          const double staffed = staffing * holiday * (1.0 + 0.015 * noise_.Smooth(series, step)) *
+                                 (1.0 - 0.45 * drift);
+          const int operational =
+              std::clamp(static_cast<int>(std::lround(places * staffed)), 0, places);
+          const double occupancy =
+              Occupancy(spec, i, series, week, step, places, operational, intake_stop);
+          const int occupied =
+              std::clamp(static_cast<int>(std::lround(operational * occupancy)), 0, operational);
+          rows.push_back({week, service.care_form, location.municipality, "plaatsen_gecontracteerd",
+                          static_cast<double>(places), 0});
+          rows.push_back({week, service.care_form, location.municipality, "plaatsen_operationeel",
+                          static_cast<double>(operational), 0});
+          rows.push_back({week, service.care_form, location.municipality, "plaatsen_bezet",
+                          static_cast<double>(occupied), 0});
+        }
       }
     }
     return rows;
@@ -568,7 +708,7 @@ class FlevolandScenario {
     const Period period = QuarterPeriod(first_month);
     const int quarter = QuarterOf(first_month);
     const int year = static_cast<int>(first_month.year());
-    const double drift = DriftFor(spec, 0, period.end);
+    const double drift = FinanceDriftFor(spec, period.end);
     const double budgeted = RoundTo(BudgetedFte(spec, year), 1);
     const double fill = 0.935 + 0.02 * noise_(spec.agb, "fill", year, quarter) - 0.13 * drift;
     const double filled = RoundTo(budgeted * fill, 1);
@@ -592,10 +732,34 @@ class FlevolandScenario {
 
   double QuarterRevenue(const ProviderSpec& spec, int year, int quarter) const {
     const double drift =
-        DriftFor(spec, 0, QuarterPeriod(absl::CivilMonth(year, 3 * quarter - 2)).end);
+        FinanceDriftFor(spec, QuarterPeriod(absl::CivilMonth(year, 3 * quarter - 2)).end);
     // Fewer staffed places means less care delivered and billed.
     return AnnualRevenue(spec, year) / 4.0 *
            (1.0 + 0.03 * noise_(spec.agb, "revenue", year, quarter)) * (1.0 - 0.12 * drift);
+  }
+
+  // Youth-care revenue to date split over the paying municipalities by their size, their use of
+  // youth care and the provider's own catchment; the parts add up to `youth_to_date`.
+  std::vector<Row> RevenueByMunicipality(const ProviderSpec& spec, const Period& period,
+                                         double youth_to_date) const {
+    std::vector<double> weights;
+    double total_weight = 0;
+    for (const MunicipalitySpec& m : kMunicipalities) {
+      weights.push_back(m.population * m.use_factor *
+                        (1.0 + 0.4 * noise_(spec.agb, m.code, "catchment")));
+      total_weight += weights.back();
+    }
+    std::vector<Row> rows;
+    double allotted = 0;
+    size_t largest = 0;
+    for (size_t k = 0; k < weights.size(); ++k) {
+      const double part = RoundTo(youth_to_date * weights[k] / total_weight, 0);
+      rows.push_back({period, "", kMunicipalities[k].code, "omzet_jeugdzorg_gemeente", part, 0});
+      allotted += part;
+      if (weights[k] > weights[largest]) largest = k;
+    }
+    rows[largest].value += youth_to_date - allotted;
+    return rows;
   }
 
   std::vector<Row> Finance(const ProviderSpec& spec, absl::CivilMonth first_month,
@@ -603,7 +767,7 @@ class FlevolandScenario {
     const Period period = QuarterPeriod(first_month);
     const int quarter = QuarterOf(first_month);
     const int year = static_cast<int>(first_month.year());
-    const double drift = DriftFor(spec, 0, period.end);
+    const double drift = FinanceDriftFor(spec, period.end);
 
     double revenue_to_date = 0;
     for (int q = 1; q <= quarter; ++q) revenue_to_date += QuarterRevenue(spec, year, q);
@@ -614,7 +778,9 @@ class FlevolandScenario {
     double margin = 0.022 + 0.008 * noise_(spec.agb, "margin") +
                     0.007 * noise_(spec.agb, "margin", year, quarter) -
                     (quarter == 4 ? 0.005 : 0.0);
-    margin = std::max(margin, 0.004) - 0.11 * drift;
+    // At most 3.7% before the drift: halfway into the trouble is a loss already.
+    margin = std::max(margin, 0.004) - 0.12 * drift;
+    if (QuartersBeforeEnd(first_month) < spec.loss_quarters) margin -= 0.06;
     const double result = QuarterRevenue(spec, year, quarter) * margin;
 
     const double annual = AnnualRevenue(spec, year);
@@ -624,7 +790,7 @@ class FlevolandScenario {
                                   (1.0 - 0.25 * drift);
     const double current_ratio =
         spec.in_trouble
-            ? 1.5 - 0.78 * drift + 0.02 * noise_(spec.agb, "current ratio", year, quarter)
+            ? 1.5 - 0.75 * drift + 0.02 * noise_(spec.agb, "current ratio", year, quarter)
             : 1.6 + 0.25 * noise_(spec.agb, "current ratio") +
                   0.05 * noise_(spec.agb, "current ratio", year, quarter);
     const double cash = current_assets * (0.55 + 0.08 * noise_(spec.agb, "cash", year, quarter)) *
@@ -634,9 +800,10 @@ class FlevolandScenario {
     *equity = equity->has_value() ? **equity + result
                                   : (0.28 + 0.06 * noise_(spec.agb, "solvency")) * total_assets;
 
-    return {
+    const double youth_to_date = RoundTo(revenue_to_date * youth_share, 0);
+    std::vector<Row> rows = {
         {period, "", "", "omzet_totaal", RoundTo(revenue_to_date, 0), 0},
-        {period, "", "", "omzet_jeugdzorg", RoundTo(revenue_to_date * youth_share, 0), 0},
+        {period, "", "", "omzet_jeugdzorg", youth_to_date, 0},
         {period, "", "", "bedrijfsresultaat", RoundTo(result, 0), 0},
         {period, "", "", "liquide_middelen", RoundTo(cash, 0), 0},
         {period, "", "", "vlottende_activa", RoundTo(current_assets, 0), 0},
@@ -644,25 +811,79 @@ class FlevolandScenario {
         {period, "", "", "eigen_vermogen", RoundTo(**equity, 0), 0},
         {period, "", "", "totaal_activa", RoundTo(total_assets, 0), 0},
     };
+    for (Row& row : RevenueByMunicipality(spec, period, youth_to_date)) rows.push_back(row);
+    return rows;
+  }
+
+  // Share of the region's contracted places for `care_form` that `spec` holds, by the cast.
+  double PlaceShare(const ProviderSpec& spec, absl::string_view care_form) const {
+    double own = 0;
+    double all = 0;
+    for (const ProviderSpec& provider : providers_) {
+      for (const Service& service : provider.services) {
+        if (service.care_form != care_form) continue;
+        all += service.places;
+        if (provider.agb == spec.agb) own += service.places;
+      }
+    }
+    return all > 0 ? own / all : 0.0;
   }
 
   std::string ProviderNote(const ProviderSpec& spec) const {
-    std::string note(StyleNote(spec.style));
+    std::vector<std::string> parts = {std::string(StyleNote(spec.style))};
     if (spec.in_trouble) {
-      note = absl::StrCat(
+      parts.push_back(absl::StrCat(
           "drifts into trouble from ", MonthText(absl::CivilMonth(trouble_from_)),
-          ": waiting lists and waiting times rise, staffed places fall, sick leave rises, "
-          "quarterly losses, current ratio below 1, intake stop for ",
-          spec.services[0].care_form, " in the last weeks; ", note);
+          ": the waiting list grows and waiting times pass both norms for ",
+          spec.services[0].care_form,
+          ", staffed places fall, sick leave rises, losses in the last two quarters, current "
+          "ratio below 1"));
+    }
+    for (size_t i = 0; i < spec.services.size(); ++i) {
+      const Service& service = spec.services[i];
+      if (service.intake_stop_weeks > 0) {
+        absl::StrAppend(&parts.emplace_back(), "intake stop for ", service.care_form,
+                        " in the last ", service.intake_stop_weeks, " weeks",
+                        service.care_form == "kortdurend_verblijf" ? " (no night staff)" : "");
+      }
+      if (!service.locations.empty()) {
+        absl::StrAppend(&parts.emplace_back(), "places for ", service.care_form,
+                        " per location municipality");
+      }
+      const double share = PlaceShare(spec, service.care_form);
+      if (share == 1.0) {
+        absl::StrAppend(&parts.emplace_back(), "the only provider of ", service.care_form);
+      } else if (share > 0.5) {
+        absl::StrAppend(&parts.emplace_back(), "holds most places for ", service.care_form);
+      }
+      if (service.care_form == kSqueezedCareForm && !spec.in_trouble &&
+          spec.capacity_silent_weeks == 0) {
+        absl::StrAppend(&parts.emplace_back(), service.care_form, " nearly full in the last ",
+                        kSqueezeFullWeeks, " weeks");
+      }
+      if (service.care_form == kCrisisCareForm) {
+        absl::StrAppend(&parts.emplace_back(), "every crisis place taken in the last ",
+                        kCrisisFullWeeks, " weeks");
+      }
+    }
+    if (spec.loss_quarters > 0) {
+      absl::StrAppend(&parts.emplace_back(),
+                      "small (youth-care revenue under EUR 2 million, outside early-warning "
+                      "scope): losses in the last ",
+                      spec.loss_quarters, " quarters");
     }
     if (spec.summer_intake_stop) {
-      absl::StrAppend(&note, "; temporary intake stop for ", spec.services[0].care_form,
-                      " in July and August ", last_.year() - 1);
+      absl::StrAppend(&parts.emplace_back(), "temporary intake stop for ",
+                      spec.services[0].care_form, " in July and August ", last_.year() - 1);
     }
-    if (spec.split_by_municipality) {
-      absl::StrAppend(&note, "; availability split by municipality");
+    if (spec.split_by_municipality) parts.emplace_back("availability split by municipality");
+    if (spec.capacity_silent_weeks > 0) {
+      absl::StrAppend(&parts.emplace_back(), "sends no places in the last ",
+                      spec.capacity_silent_weeks,
+                      " weeks (its bed-management export broke; intake stops and its other "
+                      "figures keep coming)");
     }
-    return note;
+    return absl::StrJoin(parts, "; ");
   }
 
   void AddProvider(const ProviderSpec& spec, DemoData& data) {
@@ -674,15 +895,20 @@ class FlevolandScenario {
     reporter.in_trouble = spec.in_trouble;
 
     std::optional<double> equity;
-    for (absl::CivilMonth month = first_; month <= last_; ++month) {
+    // Weekly figures run on into the month after `end`, up to the newest complete week.
+    const absl::CivilMonth last_capacity_month =
+        std::max(last_, absl::CivilMonth(last_week_.start));
+    for (absl::CivilMonth month = first_; month <= last_capacity_month; ++month) {
       const std::string prefix = MonthText(month);
-      AddFile(data, reporter.folder, absl::StrCat(prefix, "-beschikbaarheid.csv"), spec.style,
-              Availability(spec, month));
+      if (month <= last_) {
+        AddFile(data, reporter.folder, absl::StrCat(prefix, "-beschikbaarheid.csv"), spec.style,
+                Availability(spec, month));
+      }
       AddFile(data, reporter.folder, absl::StrCat(prefix, "-capaciteit.csv"), spec.style,
               Capacity(spec, month));
       // Quarterly figures go out after the quarter's last month, and only for whole quarters.
       const absl::CivilMonth quarter_start = month - 2;
-      if (month.month() % 3 == 0 && quarter_start >= first_) {
+      if (month <= last_ && month.month() % 3 == 0 && quarter_start >= first_) {
         const std::string quarter = absl::StrCat(prefix, "-kw", QuarterOf(month));
         AddFile(data, reporter.folder, absl::StrCat(quarter, "-financien.csv"), spec.style,
                 Finance(spec, quarter_start, &equity));
@@ -736,7 +962,7 @@ class FlevolandScenario {
     reporter.note = std::string(StyleNote(FileStyle::kJson));
 
     absl::string_view strained_care_form;
-    for (const ProviderSpec& provider : Providers()) {
+    for (const ProviderSpec& provider : providers_) {
       if (provider.in_trouble) strained_care_form = provider.services[0].care_form;
     }
     for (absl::CivilMonth month = first_; month <= last_; ++month) {
@@ -750,8 +976,13 @@ class FlevolandScenario {
   const Noise noise_;
   const absl::CivilMonth first_;
   const absl::CivilMonth last_;
+  // The day the history is seen from; weekly figures run up to the last complete week before it.
+  const absl::CivilDay as_of_;
+  // Last month of the newest complete quarter.
+  const absl::CivilMonth last_quarter_;
+  const std::vector<ProviderSpec> providers_;
+  Period last_week_;
   absl::CivilDay trouble_from_;
-  absl::CivilDay trouble_to_;
 };
 
 }  // namespace

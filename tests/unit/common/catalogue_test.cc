@@ -47,7 +47,7 @@ class ShippedCatalogueTest : public ::testing::Test {
   std::shared_ptr<const Catalogue> catalogue_;
 };
 
-TEST_F(ShippedCatalogueTest, HasAVersion) { EXPECT_EQ(catalogue_->version(), "2026.1"); }
+TEST_F(ShippedCatalogueTest, HasAVersion) { EXPECT_EQ(catalogue_->version(), "2026.2"); }
 
 TEST_F(ShippedCatalogueTest, ListsEveryCareFormInFileOrder) {
   EXPECT_EQ(catalogue_->CareFormList(),
@@ -631,6 +631,27 @@ std::vector<RefusedCase> RefusedCases() {
       {"RegionMetricWithoutAggregation",
        [](CatalogueSpec& c) { c.indicators[0]["aggregation"] = "NONE"; },
        "indicators[0] (a): metric.region_name is set but aggregation is NONE"},
+      {"WeeksRegionMaxMetricNotInSeconds",
+       [](CatalogueSpec& c) {
+         c.indicators[0]["unit"] = "WEEKS";
+         c.indicators[0]["metric"] =
+             "{name: jeugdzorg_wait_seconds, help: h, region_max_name: jeugdzorg_region_wait_max}";
+       },
+       "indicators[0] (a): metric.region_max_name: 'jeugdzorg_region_wait_max' must end in "
+       "_seconds for unit WEEKS"},
+      {"MunicipalityMetricNotAName",
+       [](CatalogueSpec& c) {
+         c.indicators[0]["metric"] = "{name: jeugdzorg_a, help: h, municipality_name: gemeente_a}";
+       },
+       "indicators[0] (a): metric.municipality_name: 'gemeente_a' is not a metric name starting "
+       "with jeugdzorg_ ([a-z0-9_])"},
+      {"MunicipalityMetricWithoutAggregation",
+       [](CatalogueSpec& c) {
+         c.indicators[0]["metric"] =
+             "{name: jeugdzorg_a, help: h, municipality_name: jeugdzorg_municipality_a}";
+         c.indicators[0]["aggregation"] = "NONE";
+       },
+       "indicators[0] (a): metric.municipality_name is set but aggregation is NONE"},
       {"MetricWithoutHelp",
        [](CatalogueSpec& c) { c.indicators[0]["metric"] = "{name: jeugdzorg_a}"; },
        "indicators[0] (a): metric.help is required"},

@@ -180,10 +180,10 @@ std::vector<RuleCase> RuleCases() {
   return {
       {"UnknownIndicatorWithSuggestion", Obs("wachtlijst", "verblijf", 12), Blames::kIndicator,
        "wachtlijst",
-       "unknown indicator 'wachtlijst' (did you mean 'wachtenden'?); catalogue 2026.1 lists the "
+       "unknown indicator 'wachtlijst' (did you mean 'wachtenden'?); catalogue 2026.2 lists the "
        "codes"},
       {"UnknownIndicatorWithoutSuggestion", Obs("bedden", "verblijf", 12), Blames::kIndicator,
-       "bedden", "unknown indicator 'bedden'; catalogue 2026.1 lists the codes"},
+       "bedden", "unknown indicator 'bedden'; catalogue 2026.2 lists the codes"},
       {"UnknownCareForm", Obs("wachtenden", "pleegzorg", 12), Blames::kCareForm, "pleegzorg",
        absl::StrCat("unknown care form 'pleegzorg'; known: ", kCareForms)},
       {"MissingCareForm", Obs("wachtenden", "", 12), Blames::kCareForm, "",

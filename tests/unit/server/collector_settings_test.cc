@@ -1,3 +1,6 @@
+#include <functional>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/collector.h"
@@ -66,6 +69,127 @@ TEST(CollectorSettingsTest, MemberRegionsAreCheckedAndNormalised) {
   status = ApplyCollectorDefaults(&config);
   EXPECT_THAT(std::string(status.message()),
               ::testing::StartsWith("member_regions[1].municipalities[0].code: "));
+}
+
+TEST(CollectorSettingsTest, EarlyWarningDefaultsAreFilledIn) {
+  config::v1::CollectorConfig config = Minimal();
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  const config::v1::EarlyWarning& ew = config.early_warning();
+  EXPECT_EQ(ew.waiting_norm().intake_weeks(), 4);
+  EXPECT_EQ(ew.waiting_norm().treatment_weeks(), 10);
+  EXPECT_EQ(ew.occupancy_high_ratio(), 0.95);
+  EXPECT_EQ(ew.trend_periods(), 3u);
+  EXPECT_EQ(ew.history_periods(), 13u);
+  EXPECT_EQ(ew.scope_youth_revenue_euros(), 2000000);
+  EXPECT_THAT(ew.designated_providers(), ::testing::IsEmpty());
+  EXPECT_EQ(ew.grace().day_days(), 1u);
+  EXPECT_EQ(ew.grace().week_days(), 3u);
+  EXPECT_EQ(ew.grace().month_days(), 10u);
+  EXPECT_EQ(ew.grace().quarter_days(), 45u);
+  EXPECT_EQ(ew.grace().year_days(), 152u);
+  EXPECT_THAT(ew.expected_reporters(), ::testing::IsEmpty());
+  EXPECT_EQ(ew.reporter_expiry_days(), 400u);
+  EXPECT_EQ(ew.max_exposed_series(), 250000u);
+  EXPECT_THAT(ew.cbs_bands().solvency(), ::testing::ElementsAre(0, 0.10, 0.20, 0.35));
+  EXPECT_THAT(ew.cbs_bands().current_ratio(), ::testing::ElementsAre(0.3, 0.7, 1.3));
+  EXPECT_THAT(ew.cbs_bands().profitability(), ::testing::ElementsAre(0, 0.02, 0.04));
+}
+
+TEST(CollectorSettingsTest, EarlyWarningValuesGivenStayZeroIncluded) {
+  config::v1::CollectorConfig config = Minimal();
+  auto* ew = config.mutable_early_warning();
+  ew->mutable_waiting_norm()->set_intake_weeks(0);
+  ew->set_occupancy_high_ratio(0);
+  ew->set_scope_youth_revenue_euros(0);
+  ew->mutable_grace()->set_week_days(0);
+  ew->set_max_exposed_series(0);
+  ew->set_trend_periods(1);
+  ew->set_history_periods(2);
+  ew->mutable_cbs_bands()->add_current_ratio(1);
+  ew->add_designated_providers("12345678");
+  ew->add_expected_reporters("urn:vroeg:municipality:0034");
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  EXPECT_EQ(ew->waiting_norm().intake_weeks(), 0);
+  EXPECT_EQ(ew->waiting_norm().treatment_weeks(), 10);
+  EXPECT_EQ(ew->occupancy_high_ratio(), 0);
+  EXPECT_EQ(ew->scope_youth_revenue_euros(), 0);
+  EXPECT_EQ(ew->grace().week_days(), 0u);
+  EXPECT_EQ(ew->grace().month_days(), 10u);
+  EXPECT_EQ(ew->max_exposed_series(), 0u);
+  EXPECT_EQ(ew->trend_periods(), 1u);
+  EXPECT_EQ(ew->history_periods(), 2u);
+  EXPECT_THAT(ew->cbs_bands().current_ratio(), ::testing::ElementsAre(1));
+  EXPECT_THAT(ew->cbs_bands().solvency(), ::testing::ElementsAre(0, 0.10, 0.20, 0.35));
+  // URNs are normalised like certificate identities.
+  EXPECT_THAT(ew->expected_reporters(), ::testing::ElementsAre("urn:vroeg:municipality:GM0034"));
+}
+
+struct BadEarlyWarning {
+  const char* name;
+  std::function<void(config::v1::EarlyWarning*)> change;
+  const char* message;
+};
+
+TEST(CollectorSettingsTest, BadEarlyWarningSettingsAreRefusedNamingTheKey) {
+  const std::vector<BadEarlyWarning> cases = {
+      {"negative intake norm", [](auto* ew) { ew->mutable_waiting_norm()->set_intake_weeks(-1); },
+       "early_warning.waiting_norm.intake_weeks: -1 must be a number of at least 0"},
+      {"negative treatment norm",
+       [](auto* ew) { ew->mutable_waiting_norm()->set_treatment_weeks(-0.5); },
+       "early_warning.waiting_norm.treatment_weeks: -0.5 must be a number of at least 0"},
+      {"occupancy above 1", [](auto* ew) { ew->set_occupancy_high_ratio(1.5); },
+       "early_warning.occupancy_high_ratio: 1.5 must be between 0 and 1"},
+      {"trend as long as history", [](auto* ew) { ew->set_trend_periods(13); },
+       "early_warning.trend_periods: 13 must be at least 1 and below "
+       "early_warning.history_periods (13)"},
+      {"no trend", [](auto* ew) { ew->set_trend_periods(0); },
+       "early_warning.trend_periods: 0 must be at least 1 and below "
+       "early_warning.history_periods (13)"},
+      {"history of one", [](auto* ew) { ew->set_history_periods(1); },
+       "early_warning.history_periods: 1 must be between 2 and 260"},
+      {"history too long", [](auto* ew) { ew->set_history_periods(261); },
+       "early_warning.history_periods: 261 must be between 2 and 260"},
+      {"negative scope", [](auto* ew) { ew->set_scope_youth_revenue_euros(-1); },
+       "early_warning.scope_youth_revenue_euros: -1 must be a number of at least 0"},
+      {"bad AGB code",
+       [](auto* ew) {
+         ew->add_designated_providers("12345678");
+         ew->add_designated_providers("1234567");
+       },
+       "early_warning.designated_providers[1]: '1234567' is not an AGB code: expected exactly 8 "
+       "digits"},
+      {"bad URN", [](auto* ew) { ew->add_expected_reporters("provider:12345678"); },
+       "early_warning.expected_reporters[0]: 'provider:12345678' is not a reporter identity: "
+       "expected urn:vroeg:<kind>:<id>"},
+      {"supervisor expected",
+       [](auto* ew) { ew->add_expected_reporters("urn:vroeg:supervisor:nza"); },
+       "early_warning.expected_reporters[0]: a supervisor submits nothing, so it is never "
+       "expected to report"},
+      {"no expiry", [](auto* ew) { ew->set_reporter_expiry_days(0); },
+       "early_warning.reporter_expiry_days: must be at least 1"},
+      {"unsorted bounds",
+       [](auto* ew) {
+         ew->mutable_cbs_bands()->add_solvency(0.2);
+         ew->mutable_cbs_bands()->add_solvency(0.1);
+       },
+       "early_warning.cbs_bands.solvency: [0.2, 0.1] must be finite numbers in strictly "
+       "ascending order"},
+      {"repeated bound",
+       [](auto* ew) {
+         ew->mutable_cbs_bands()->add_profitability(0.02);
+         ew->mutable_cbs_bands()->add_profitability(0.02);
+       },
+       "early_warning.cbs_bands.profitability: [0.02, 0.02] must be finite numbers in strictly "
+       "ascending order"},
+  };
+  for (const BadEarlyWarning& c : cases) {
+    SCOPED_TRACE(c.name);
+    config::v1::CollectorConfig config = Minimal();
+    c.change(config.mutable_early_warning());
+    absl::Status status = ApplyCollectorDefaults(&config);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(), c.message);
+  }
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
+#include "server/early_warning/settings.h"
 
 namespace vroeg {
 namespace {
@@ -20,26 +22,41 @@ class IndicatorCollectableTest : public ::testing::Test {
                                          "/deploy/catalogue/catalogue.yaml");
     EXPECT_TRUE(catalogue.ok()) << catalogue.status();
     catalogue_ = *catalogue;
+    EXPECT_TRUE(early_warning::ApplyEarlyWarningDefaults(&settings_).ok());
+    region_.set_code("flevoland");
+    region_.add_municipalities()->set_code("GM0034");
+    region_.add_municipalities()->set_code("GM0303");
   }
 
   void Put(const std::string& reporter, const std::string& indicator, const std::string& care_form,
            double value, const std::string& municipality = "",
-           const std::string& start = "2026-09-07", const std::string& end = "2026-09-13") {
+           const std::string& start = "2026-09-07", const std::string& end = "2026-09-13",
+           absl::Duration age = absl::Hours(1)) {
     StoredObservation o;
     o.series = {reporter, indicator, care_form, municipality};
     o.period_start = start;
     o.period_end = end;
     o.value = value;
+    o.received_at = clock_.Now() - age;
     state_.Apply(o);
   }
 
-  std::string Exposition() {
-    IndicatorCollectable collectable(catalogue_, &state_, "flevoland");
-    return prometheus::TextSerializer().Serialize(collectable.Collect());
+  std::unique_ptr<IndicatorCollectable> Collectable() {
+    return std::make_unique<IndicatorCollectable>(
+        catalogue_, early_warning::IndicatorRoles::Resolve(*catalogue_), &state_, region_,
+        settings_, &clock_, started_);
   }
 
+  std::string Exposition() {
+    return prometheus::TextSerializer().Serialize(Collectable()->Collect());
+  }
+
+  FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 10, 15, 12, 0, 0), absl::UTCTimeZone())};
+  absl::Time started_ = clock_.Now() - absl::Hours(24);
   std::shared_ptr<const Catalogue> catalogue_;
-  LatestState state_;
+  config::v1::EarlyWarning settings_;
+  config::v1::Region region_;
+  LatestState state_{13};
 };
 
 constexpr char kA[] = "urn:vroeg:provider:11111111";
@@ -134,29 +151,157 @@ TEST_F(IndicatorCollectableTest, SeriesOfIndicatorsNoLongerInTheCatalogueAreSkip
   EXPECT_THAT(text, HasSubstr("vroeg_series 2\n"));
 }
 
-TEST(LatestStateTest, LatestPeriodWinsAndCorrectionsReplace) {
-  LatestState state;
-  auto apply = [&](const std::string& start, const std::string& end, double value) {
-    StoredObservation o;
-    o.series = {kA, "wachtenden", "verblijf", ""};
-    o.period_start = start;
-    o.period_end = end;
-    o.value = value;
-    state.Apply(o);
-  };
-  auto current = [&] {
-    double v = -1;
-    state.ForEach([&](const SeriesKey&, const LatestValue& latest) { v = latest.value; });
-    return v;
-  };
-  apply("2026-09-01", "2026-09-30", 12);
-  apply("2026-06-01", "2026-06-30", 40);  // backdated
-  EXPECT_EQ(current(), 12);
-  apply("2026-09-01", "2026-09-30", 15);  // correction of the latest period
-  EXPECT_EQ(current(), 15);
-  apply("2026-10-01", "2026-10-31", 7);
-  EXPECT_EQ(current(), 7);
-  EXPECT_EQ(state.size(), 1u);
+TEST_F(IndicatorCollectableTest, MunicipalityAggregatesAndRegionalMaxima) {
+  Put(kA, "wachtenden", "verblijf", 5, "GM0034", "2026-09-01", "2026-09-30");
+  Put(kB, "wachtenden", "verblijf", 7, "GM0034", "2026-09-01", "2026-09-30");
+  Put(kA, "wachtenden", "verblijf", 2, "GM0303", "2026-09-01", "2026-09-30");
+  Put(kA, "wachtenden", "verblijf", 4, "", "2026-09-01", "2026-09-30");
+  Put(kA, "wachttijd_intake_weken", "verblijf", 3, "GM0034", "2026-09-01", "2026-09-30");
+  Put(kB, "wachttijd_intake_weken", "verblijf", 6, "GM0034", "2026-09-01", "2026-09-30");
+  Put("urn:vroeg:municipality:GM0034", "verwijzingen_rechter", "", 2, "GM0034", "2026-09-01",
+      "2026-09-30");
+  const std::string text = Exposition();
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_municipality_waiting_youths{region=\"flevoland\","
+                              "care_form=\"verblijf\",municipality=\"GM0034\"} 12\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_municipality_waiting_youths{region=\"flevoland\","
+                              "care_form=\"verblijf\",municipality=\"GM0303\"} 2\n"));
+  // Series without a municipality count for the region only: 5 + 7 + 2 + 4.
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_waiting_youths{region=\"flevoland\","
+                              "care_form=\"verblijf\"} 18\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_municipality_referrals{region=\"flevoland\","
+                              "municipality=\"GM0034\",route=\"court\"} 2\n"));
+  // 6 weeks in seconds.
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_waiting_time_to_intake_max_seconds{region="
+                              "\"flevoland\",care_form=\"verblijf\"} 3628800\n"));
+}
+
+TEST_F(IndicatorCollectableTest, EarlyWarningFiguresUseTheContractNamesAndLabels) {
+  Put(kA, "plaatsen_operationeel", "verblijf", 20);
+  Put(kA, "plaatsen_bezet", "verblijf", 18);
+  Put(kA, "eigen_vermogen", "", 350000, "", "2026-07-01", "2026-09-30");
+  Put(kA, "totaal_activa", "", 1000000, "", "2026-07-01", "2026-09-30");
+  Put(kA, "wachtenden", "verblijf", 10, "", "2026-09-01", "2026-09-30");
+  Put(kA, "wachttijd_intake_weken", "verblijf", 5, "", "2026-09-01", "2026-09-30");
+  const std::string text = Exposition();
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_places_available{region=\"flevoland\","
+                              "care_form=\"verblijf\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_places_available{region=\"flevoland\",reporter="
+                              "\"11111111\",reporter_kind=\"provider\",care_form=\"verblijf\"} "
+                              "2\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_provider_capacity_share_ratio{region=\"flevoland\","
+                              "reporter=\"11111111\",reporter_kind=\"provider\",care_form="
+                              "\"verblijf\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_provider_solvency_ratio{region=\"flevoland\",reporter="
+                              "\"11111111\",reporter_kind=\"provider\"} 0.35\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_provider_cbs_band{region=\"flevoland\",reporter="
+                              "\"11111111\",reporter_kind=\"provider\",ratio=\"solvency\","
+                              "band=\">=35%\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_provider_early_warning_scope{region=\"flevoland\","
+                              "reporter=\"11111111\",reporter_kind=\"provider\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_waiting_beyond_norm_ratio{region=\"flevoland\","
+                              "care_form=\"verblijf\",stage=\"intake\"} 1\n"));
+  // Weekly capacity of 7-13 Sep: due 13 Sep + 1 + 7 + 3 days = 24 Sep 00:00 UTC, long past.
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_reporter_due_timestamp_seconds{region=\"flevoland\","
+                              "reporter=\"11111111\",reporter_kind=\"provider\",dataset="
+                              "\"capacity\"} 1790208000\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_reporter_overdue{region=\"flevoland\",reporter="
+                              "\"11111111\",reporter_kind=\"provider\",dataset=\"capacity\"} "
+                              "1\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_expected_reporters{region=\"flevoland\","
+                              "dataset=\"finance\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_reporting_ratio{region=\"flevoland\",dataset="
+                              "\"finance\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE vroeg_series_not_exposed_total counter\n"));
+}
+
+TEST_F(IndicatorCollectableTest, ZeroDenominatorsLeaveRatiosOutRatherThanNaN) {
+  Put(kA, "plaatsen_operationeel", "verblijf", 0);
+  Put(kA, "plaatsen_bezet", "verblijf", 0);
+  Put(kA, "fte_bezet", "", 0, "", "2026-07-01", "2026-09-30");
+  Put(kA, "vacatures_fte", "", 0, "", "2026-07-01", "2026-09-30");
+  Put(kA, "eigen_vermogen", "", 0, "", "2026-07-01", "2026-09-30");
+  Put(kA, "totaal_activa", "", 0, "", "2026-07-01", "2026-09-30");
+  Put(kA, "vlottende_activa", "", 0, "", "2026-07-01", "2026-09-30");
+  Put(kA, "kortlopende_schulden", "", 0, "", "2026-07-01", "2026-09-30");
+  Put(kA, "omzet_totaal", "", 0, "", "2026-07-01", "2026-09-30");
+  Put(kA, "bedrijfsresultaat", "", 0, "", "2026-07-01", "2026-09-30");
+  Put(kA, "wachtenden", "verblijf", 0, "", "2026-09-01", "2026-09-30");
+  const std::string text = Exposition();
+  for (const char* bad : {" NaN\n", " nan\n", "Inf\n", "inf\n"}) {
+    EXPECT_THAT(text, Not(HasSubstr(bad)));
+  }
+  EXPECT_THAT(text, Not(HasSubstr("jeugdzorg_provider_capacity_share_ratio{")));
+  EXPECT_THAT(text, Not(HasSubstr("jeugdzorg_provider_solvency_ratio{")));
+  EXPECT_THAT(text, Not(HasSubstr("jeugdzorg_provider_current_ratio{")));
+  EXPECT_THAT(text, Not(HasSubstr("jeugdzorg_provider_result_margin_ratio{")));
+  EXPECT_THAT(text, Not(HasSubstr("jeugdzorg_provider_staff_vacancy_ratio{")));
+  EXPECT_THAT(text, Not(HasSubstr("jeugdzorg_region_waiting_beyond_norm_ratio{")));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_places_available{region=\"flevoland\","
+                              "care_form=\"verblijf\"} 0\n"));
+}
+
+TEST_F(IndicatorCollectableTest, ExpiredReportersAreLeftOutEverywhere) {
+  Put(kA, "plaatsen_operationeel", "verblijf", 20, "", "2026-09-07", "2026-09-13",
+      absl::Hours(24 * 401));
+  Put(kA, "plaatsen_bezet", "verblijf", 10, "", "2026-09-07", "2026-09-13", absl::Hours(24 * 401));
+  Put(kB, "plaatsen_operationeel", "verblijf", 10);
+  Put(kB, "plaatsen_bezet", "verblijf", 7);
+  const std::string text = Exposition();
+  EXPECT_THAT(text, Not(HasSubstr("reporter=\"11111111\"")));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_places_operational{region=\"flevoland\","
+                              "care_form=\"verblijf\"} 10\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_places_available{region=\"flevoland\","
+                              "care_form=\"verblijf\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_expected_reporters{region=\"flevoland\","
+                              "dataset=\"capacity\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("vroeg_series 4\n"));
+  EXPECT_THAT(text, HasSubstr("vroeg_reporters_expired 1\n"));
+  EXPECT_THAT(text, HasSubstr("vroeg_series_expired 2\n"));
+
+  // Expected reporters never expire.
+  settings_.add_expected_reporters(kA);
+  EXPECT_THAT(Exposition(), HasSubstr("jeugdzorg_places_operational{region=\"flevoland\","
+                                      "reporter=\"11111111\",reporter_kind=\"provider\","
+                                      "care_form=\"verblijf\"} 20\n"));
+}
+
+int CountSamples(const std::vector<prometheus::MetricFamily>& families, const std::string& prefix) {
+  int n = 0;
+  for (const auto& family : families) {
+    if (family.name.rfind(prefix, 0) == 0) n += static_cast<int>(family.metric.size());
+  }
+  return n;
+}
+
+double Value(const std::vector<prometheus::MetricFamily>& families, const std::string& name) {
+  for (const auto& family : families) {
+    if (family.name != name) continue;
+    return family.type == prometheus::MetricType::Counter ? family.metric.at(0).counter.value
+                                                          : family.metric.at(0).gauge.value;
+  }
+  return -1;
+}
+
+TEST_F(IndicatorCollectableTest, PerReporterSamplesAreCappedAndRegionalOnesAreNot) {
+  for (int i = 0; i < 5; ++i) {
+    Put(absl::StrCat("urn:vroeg:provider:1000000", i), "plaatsen_operationeel", "verblijf", 10);
+  }
+  auto uncapped = Collectable()->Collect();
+  const int regional = CountSamples(uncapped, "jeugdzorg_region_");
+  const int all = CountSamples(uncapped, "jeugdzorg_");
+  // Per reporter: 5 x (series, capacity share, scope, due, overdue, last period end).
+  ASSERT_EQ(all - regional, 30);
+  EXPECT_EQ(Value(uncapped, "vroeg_series_exposed"), all);
+  EXPECT_EQ(Value(uncapped, "vroeg_series_not_exposed_total"), 0);
+
+  settings_.set_max_exposed_series(4);
+  auto collectable = Collectable();
+  auto capped = collectable->Collect();
+  EXPECT_EQ(CountSamples(capped, "jeugdzorg_region_"), regional);
+  EXPECT_EQ(CountSamples(capped, "jeugdzorg_"), regional + 4);
+  EXPECT_EQ(Value(capped, "vroeg_series_exposed"), regional + 4);
+  EXPECT_EQ(Value(capped, "vroeg_series_not_exposed_total"), 26);
+  EXPECT_EQ(Value(collectable->Collect(), "vroeg_series_not_exposed_total"), 52);
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ class IngestorTest : public ::testing::Test {
   std::shared_ptr<const Catalogue> catalogue_;
   config::v1::Region region_;
   FakeObservationStore store_;
-  LatestState state_;
+  LatestState state_{13};
   prometheus::Registry registry_;
   std::unique_ptr<Ingestor> ingestor_;
   ReporterId provider_{type::v1::REPORTER_KIND_PROVIDER, "12345678"};
@@ -153,9 +153,9 @@ TEST_F(IngestorTest, CorrectionIsCountedAndBecomesTheLatestValue) {
   EXPECT_EQ(response->corrections(), 2u);
   EXPECT_EQ(Sample(registry_, "vroeg_observation_corrections_total"), 2);
   double occupied = -1;
-  state_.ForEach([&](const SeriesKey& key, const LatestValue& value) {
-    if (key.indicator == "plaatsen_bezet") occupied = value.value;
-  });
+  for (const auto& entry : state_.Snapshot()) {
+    if (entry.key.indicator == "plaatsen_bezet") occupied = entry.history.latest().value;
+  }
   EXPECT_EQ(occupied, 19);
 }
 

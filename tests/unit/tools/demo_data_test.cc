@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 constexpr absl::CivilDay kToday(2026, 11, 23);
 constexpr absl::CivilMonth kEnd(2026, 10);
 constexpr char kBom[] = "\xEF\xBB\xBF";
+constexpr char kRevenueByMunicipality[] = "omzet_jeugdzorg_gemeente";
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -139,6 +140,8 @@ void ParseCsv(const std::string& folder, const std::string& file, const std::str
       continue;
     }
     for (size_t column = 4; column < header.size(); ++column) {
+      // An empty cell in wide form means "not reported", as the agent reads it.
+      if (cells[column].empty()) continue;
       Observation observation = base;
       observation.indicator = header[column];
       observation.value_text = cells[column];
@@ -176,6 +179,18 @@ void ParseJson(const std::string& folder, const std::string& file, const std::st
     observation.value = ParseNumber(observation.value_text);
     out.push_back(observation);
   }
+}
+
+// Every observation of one generated file, whatever its format.
+std::vector<Observation> ParseDemoFile(const DemoFile& file) {
+  std::vector<Observation> parsed;
+  const std::string folder = file.path.substr(0, file.path.find('/'));
+  if (absl::EndsWith(file.path, ".json")) {
+    ParseJson(folder, file.path, file.contents, parsed);
+  } else {
+    ParseCsv(folder, file.path, file.contents, parsed);
+  }
+  return parsed;
 }
 
 struct ReporterLine {
@@ -379,7 +394,9 @@ TEST_F(DemoDataTest, EveryValueFitsTheCatalogue) {
       EXPECT_TRUE(care_forms.count(o.care_form)) << where;
     } else if (rule->second.care_form_use == "FORBIDDEN") {
       EXPECT_EQ(o.care_form, "") << where;
-      EXPECT_EQ(o.municipality, "") << where;
+      // Organisation-level figures name no municipality, except revenue per paying
+      // municipality, which always does.
+      EXPECT_EQ(o.municipality.empty(), o.indicator != kRevenueByMunicipality) << where;
     } else if (!o.care_form.empty()) {
       EXPECT_TRUE(care_forms.count(o.care_form)) << where;
     }
@@ -503,6 +520,225 @@ TEST_F(DemoDataTest, TroubledProviderDriftsIntoTrouble) {
   EXPECT_LT(last_week.at("plaatsen_operationeel"), 0.8 * first_week.at("plaatsen_operationeel"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// The risks at the end of the history (flevoland_scenario.h, a to g), with the margins that keep
+// every other figure clear of the alert thresholds, for seed 1 and whatever day it is.
+
+constexpr char kTroubled[] = "provider-98990012";
+constexpr char kSmallLossMaker[] = "provider-98990071";
+constexpr char kSilentCapacity[] = "provider-98990144";
+
+// Current values by (folder, indicator, care form, municipality), then by period start.
+using SeriesKey = std::tuple<std::string, std::string, std::string, std::string>;
+using History = std::map<SeriesKey, std::map<std::string, double>>;
+
+History Index(const DemoData& data) {
+  History history;
+  for (const DemoFile& file : data.files) {
+    if (file.path == "reporters.tsv") continue;
+    const std::vector<Observation> parsed = ParseDemoFile(file);
+    for (const Observation& o : parsed) {
+      history[{o.folder, o.indicator, o.care_form, o.municipality}][o.period_start] = o.value;
+    }
+  }
+  return history;
+}
+
+struct Places {
+  double operational = 0;
+  double occupied = 0;
+  // Σ max(0, operational - occupied) per series.
+  double available = 0;
+  // Series whose occupied equals operational.
+  int full = 0;
+  int series = 0;
+  std::map<std::string, double> operational_by_folder;
+};
+
+// Places of `care_form` summed over the series reporting the week starting `week`, or over each
+// series' newest week when `week` is empty.
+Places PlacesIn(const History& history, const std::string& care_form, const std::string& week) {
+  Places places;
+  for (const auto& [key, values] : history) {
+    const auto& [folder, indicator, form, municipality] = key;
+    if (indicator != "plaatsen_operationeel" || form != care_form) continue;
+    const std::string start = week.empty() ? values.rbegin()->first : week;
+    if (!values.count(start)) continue;
+    const double operational = values.at(start);
+    const double occupied = history.at({folder, "plaatsen_bezet", form, municipality}).at(start);
+    places.operational += operational;
+    places.occupied += occupied;
+    places.available += std::max(0.0, operational - occupied);
+    places.full += occupied == operational ? 1 : 0;
+    ++places.series;
+    places.operational_by_folder[folder] += operational;
+  }
+  return places;
+}
+
+// The newest value of a series with no care form or municipality, and the one before.
+std::pair<double, double> NewestTwo(const History& history, const std::string& folder,
+                                    const std::string& indicator) {
+  const std::map<std::string, double>& values = history.at({folder, indicator, "", ""});
+  auto newest = values.rbegin();
+  return {newest->second, std::next(newest)->second};
+}
+
+void ExpectTheIntendedRisks(absl::CivilDay today) {
+  SCOPED_TRACE(absl::StrCat("today ", absl::FormatCivilTime(today)));
+  ScenarioOptions options;
+  options.today = today;
+  options.end = LastCompleteMonth(today);
+  options.months = 9;
+  options.seed = 1;
+  absl::StatusOr<DemoData> data = GenerateFlevoland(options);
+  ASSERT_TRUE(data.ok()) << data.status();
+  const History history = Index(*data);
+
+  // Weekly figures run up to the last complete ISO week before today.
+  absl::CivilDay sunday = today - 1;
+  while (absl::GetWeekday(sunday) != absl::Weekday::sunday) --sunday;
+  EXPECT_EQ(data->last_week_end, sunday);
+  std::vector<std::string> weeks;  // newest first
+  for (int k = 0; k < 7; ++k) weeks.push_back(absl::FormatCivilTime(sunday - 6 - 7 * k));
+  std::set<std::string> care_forms;
+  for (const auto& [key, values] : history) {
+    const auto& [folder, indicator, care_form, municipality] = key;
+    if (indicator == "clientenstop") {
+      care_forms.insert(care_form);
+      EXPECT_EQ(values.rbegin()->first, weeks[0]) << folder << " " << care_form;
+    } else if (absl::StartsWith(indicator, "plaatsen_")) {
+      // f. De Haven's places stop five weeks before the end.
+      EXPECT_EQ(values.rbegin()->first, folder == kSilentCapacity ? weeks[5] : weeks[0])
+          << folder << " " << indicator << " " << care_form;
+    }
+  }
+  ASSERT_EQ(care_forms.size(), 9u);
+
+  for (const std::string& care_form : care_forms) {
+    SCOPED_TRACE(care_form);
+    const Places newest = PlacesIn(history, care_form, "");
+    const Places last_week = PlacesIn(history, care_form, weeks[0]);
+    if (care_form == "verblijf") {
+      // a. Above 0.95 in each of the last four weeks, with places still free.
+      for (int k = 0; k < 4; ++k) {
+        const Places week = PlacesIn(history, care_form, weeks[k]);
+        EXPECT_GT(week.occupied / week.operational, 0.965) << weeks[k];
+      }
+      EXPECT_GE(newest.available, 2);
+    } else if (care_form == "crisishulp") {
+      // d. Every crisis place taken in the last two weeks, not in the third.
+      for (int k = 0; k < 2; ++k) {
+        const Places week = PlacesIn(history, care_form, weeks[k]);
+        EXPECT_EQ(week.full, week.series) << weeks[k];
+      }
+      const Places third = PlacesIn(history, care_form, weeks[2]);
+      EXPECT_LT(third.occupied / third.operational, 0.92);
+    } else {
+      EXPECT_LT(last_week.occupied / last_week.operational, 0.92);
+      EXPECT_GE(newest.available, 3);
+    }
+    // g. Concentration only where the cast has it.
+    for (const auto& [folder, operational] : newest.operational_by_folder) {
+      const double share = operational / newest.operational;
+      if ((care_form == "jeugdbescherming" || care_form == "jeugdreclassering") &&
+          folder == "certified_institution-98999001") {
+        EXPECT_EQ(share, 1.0);
+      } else if (care_form == "multidisciplinair_ggz_complex" && folder == "provider-98990047") {
+        EXPECT_GT(share, 0.55);
+      } else {
+        EXPECT_LT(share, 0.45) << folder;
+      }
+    }
+    // c. Intake stops: two of the three short-stay providers, a minority elsewhere.
+    int stops = 0;
+    int reporting = 0;
+    for (const auto& [key, values] : history) {
+      if (std::get<1>(key) != "clientenstop" || std::get<2>(key) != care_form) continue;
+      stops += values.rbegin()->second == 1 ? 1 : 0;
+      ++reporting;
+    }
+    if (care_form == "kortdurend_verblijf") {
+      EXPECT_EQ(stops, 2);
+      EXPECT_EQ(reporting, 3);
+    } else {
+      EXPECT_LT(static_cast<double>(stops) / reporting, 0.4);
+    }
+  }
+
+  // b. Only De Zeearend's verblijf waits run past the norms, on a list that keeps growing and
+  // holds well over a fifth of the region's.
+  const std::string month = absl::FormatCivilTime(absl::CivilDay(options.end));
+  double region_waiting = 0;
+  for (const auto& [key, values] : history) {
+    const auto& [folder, indicator, care_form, municipality] = key;
+    if (values.rbegin()->first != month) continue;
+    const double value = values.rbegin()->second;
+    const bool troubled = folder == kTroubled && care_form == "verblijf";
+    if (indicator == "wachttijd_intake_weken") {
+      EXPECT_TRUE(troubled ? value > 5.0 : value < 3.8)
+          << folder << " " << care_form << " " << value;
+    } else if (indicator == "wachttijd_behandeling_weken") {
+      EXPECT_TRUE(troubled ? value > 11.0 : value < 9.0)
+          << folder << " " << care_form << " " << value;
+    } else if (indicator == "wachtenden" && care_form == "verblijf") {
+      region_waiting += value;
+    }
+  }
+  const std::map<std::string, double>& waiting =
+      history.at({kTroubled, "wachtenden", "verblijf", ""});
+  auto newest = waiting.rbegin();
+  const double previous =
+      (std::next(newest, 1)->second + std::next(newest, 2)->second + std::next(newest, 3)->second) /
+      3;
+  EXPECT_GT(newest->second, 1.08 * previous);
+  EXPECT_GT(newest->second, 0.3 * region_waiting);
+  // scripts/demo.sh's example sets this list to 63, which must show as a change.
+  EXPECT_LT(newest->second, 60);
+
+  // e. Losses in the last two quarters for De Zeearend (in scope, current ratio below 1) and
+  // for Het Baken (out of scope); no other provider loses money or runs short of cash.
+  for (const auto& [key, values] : history) {
+    const std::string& folder = std::get<0>(key);
+    if (std::get<1>(key) != "omzet_jeugdzorg") continue;
+    SCOPED_TRACE(folder);
+    const auto [result, previous_result] = NewestTwo(history, folder, "bedrijfsresultaat");
+    const double current_ratio = NewestTwo(history, folder, "vlottende_activa").first /
+                                 NewestTwo(history, folder, "kortlopende_schulden").first;
+    const absl::CivilDay quarter_start = Day(values.rbegin()->first);
+    const double annualised = values.rbegin()->second * 12 / (quarter_start.month() + 2);
+    if (folder == kTroubled) {
+      EXPECT_LT(result, 0);
+      EXPECT_LT(previous_result, 0);
+      EXPECT_LT(current_ratio, 0.85);
+      EXPECT_GT(annualised, 2.4e6);
+    } else if (folder == kSmallLossMaker) {
+      EXPECT_LT(result, 0);
+      EXPECT_LT(previous_result, 0);
+      EXPECT_LT(annualised, 1.6e6);
+    } else {
+      EXPECT_GT(result, 0);
+      EXPECT_GT(current_ratio, 1.2);
+    }
+    // Revenue per paying municipality adds up to the youth-care revenue.
+    double parts = 0;
+    for (const auto& [other, by_period] : history) {
+      if (std::get<0>(other) == folder && std::get<1>(other) == kRevenueByMunicipality) {
+        parts += by_period.at(values.rbegin()->first);
+      }
+    }
+    EXPECT_EQ(parts, values.rbegin()->second);
+  }
+}
+
+TEST(DemoDataScenarioTest, EndOfHistoryHoldsTheIntendedRisksWhateverTheDay) {
+  for (int year = 2026; year <= 2028; ++year) {
+    for (int month = 1; month <= 12; ++month) {
+      for (int day : {1, 9, 17, 28}) ExpectTheIntendedRisks(absl::CivilDay(year, month, day));
+    }
+  }
+}
+
 TEST_F(DemoDataTest, MunicipalitiesScaleWithPopulation) {
   std::map<std::string, double> referrals;
   for (const Observation& o : *observations_) {
@@ -588,13 +824,7 @@ TEST(DemoDataOptionsTest, CurrentMonthKeepsOnlyPeriodsThatHaveStarted) {
   for (const DemoFile& file : data->files) {
     observations += file.observations;
     if (file.path == "reporters.tsv") continue;
-    std::vector<Observation> parsed;
-    const std::string folder = file.path.substr(0, file.path.find('/'));
-    if (absl::EndsWith(file.path, ".json")) {
-      ParseJson(folder, file.path, file.contents, parsed);
-    } else {
-      ParseCsv(folder, file.path, file.contents, parsed);
-    }
+    const std::vector<Observation> parsed = ParseDemoFile(file);
     EXPECT_EQ(static_cast<int64_t>(parsed.size()), file.observations) << file.path;
     for (const Observation& o : parsed) EXPECT_LE(Day(o.period_start), options.today) << file.path;
   }
