@@ -102,6 +102,10 @@ absl::Status CheckIndicator(const Indicator& indicator, const std::string& where
   if (indicator.care_form_use() == catalogue::v1::CARE_FORM_USE_UNSPECIFIED) {
     return fail("care_form_use is required");
   }
+  if (indicator.municipality_any_region() &&
+      indicator.municipality_use() == catalogue::v1::MUNICIPALITY_USE_FORBIDDEN) {
+    return fail("municipality_any_region is set but municipality_use is FORBIDDEN");
+  }
   if (indicator.reporter_kinds().empty()) return fail("reporter_kinds needs at least one kind");
   for (int kind : indicator.reporter_kinds()) {
     if (kind == type::v1::REPORTER_KIND_SUPERVISOR) return fail("a supervisor submits nothing");
@@ -134,6 +138,9 @@ absl::Status CheckIndicator(const Indicator& indicator, const std::string& where
   if (!indicator.metric().municipality_name().empty()) {
     if (indicator.aggregation() == catalogue::v1::AGGREGATION_NONE) {
       return fail("metric.municipality_name is set but aggregation is NONE");
+    }
+    if (indicator.municipality_use() == catalogue::v1::MUNICIPALITY_USE_FORBIDDEN) {
+      return fail("metric.municipality_name is set but municipality_use is FORBIDDEN");
     }
     VROEG_RETURN_IF_ERROR(CheckMetricName(absl::StrCat(where, ": metric.municipality_name"),
                                           indicator.metric().municipality_name(),

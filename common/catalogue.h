@@ -18,8 +18,9 @@ class Catalogue {
  public:
   // Checks that codes are unique and well formed, references (weight, not_above, ratios,
   // product-category care forms) resolve, metric names follow Prometheus conventions for their
-  // unit, and indicators sharing a metric agree on help and label names. INVALID_ARGUMENT names
-  // the entry and the rule.
+  // unit, indicators sharing a metric agree on help and label names, and the municipality
+  // rules agree (no municipality_any_region or metric.municipality_name where municipality_use
+  // is FORBIDDEN). INVALID_ARGUMENT names the entry and the rule.
   static absl::StatusOr<std::shared_ptr<const Catalogue>> FromProto(catalogue::v1::Catalogue proto);
 
   // Loads a YAML catalogue file (schema: vroeg.catalogue.v1.Catalogue) and checks it as above.

@@ -205,7 +205,22 @@ std::vector<Problem> ValidateObservations(
       }
     }
 
-    if (!observation.municipality().empty()) {
+    // With municipality_any_region the municipality says who paid, not where: any region's.
+    bool member_required = indicator == nullptr || !indicator->municipality_any_region();
+    if (observation.municipality().empty()) {
+      if (indicator != nullptr &&
+          indicator->municipality_use() == catalogue::v1::MUNICIPALITY_USE_REQUIRED) {
+        sink.Add(
+            "municipality", "municipality", "",
+            absl::StrCat(indicator->code(), " is reported per municipality: fill in municipality"));
+      }
+    } else if (indicator != nullptr &&
+               indicator->municipality_use() == catalogue::v1::MUNICIPALITY_USE_FORBIDDEN) {
+      sink.Add("municipality", "municipality", observation.municipality(),
+               absl::StrCat(indicator->code(),
+                            " is reported for the whole organisation: leave municipality empty"));
+      member_required = false;
+    } else {
       auto code = NormaliseMunicipalityCode(observation.municipality());
       if (!code.ok()) {
         sink.Add("municipality", "municipality", observation.municipality(),
@@ -217,7 +232,8 @@ std::vector<Problem> ValidateObservations(
     }
 
     usable &= CheckPeriod(context, observation, sink);
-    if (usable && !observation.municipality().empty() && !context.municipalities.empty()) {
+    if (usable && member_required && !observation.municipality().empty() &&
+        !context.municipalities.empty()) {
       bool member = false;
       for (const auto& m : context.municipalities) {
         member |= IsMember(m, observation.municipality(), observation.period().end());

@@ -31,12 +31,14 @@ struct ValidationContext {
 // Problem per broken rule, in observation order; empty means valid. Problems point at
 // source_row/source_column when the observation has them, else at "observations[i].<field>".
 //
-// Rules: known indicator and care form; care form present or absent as the indicator requires;
-// reporter kind allowed; finite value within [min, max]; whole numbers for counts, 0 or 1 for
-// booleans; valid dates, end not before start, a whole day/week/month/quarter/year matching
-// any stated granularity, start not after today; well-formed municipality code that belongs to
-// the region; no two observations for the same series and period; values not above their
-// `not_above` indicator for the same series and period (occupied <= operational places).
+// Rules: known indicator and care form; care form and municipality present or absent as the
+// indicator requires (care_form_use, municipality_use); reporter kind allowed; finite value
+// within [min, max]; whole numbers for counts, 0 or 1 for booleans; valid dates, end not before
+// start, a whole day/week/month/quarter/year matching any stated granularity, start not after
+// today; well-formed municipality code that belongs to the region, or lies in any region for
+// an indicator with municipality_any_region; no two observations for the same series and
+// period; values not above their `not_above` indicator for the same series and period
+// (occupied <= operational places).
 //
 // Thread-safe: reads only shared immutable state.
 std::vector<Problem> ValidateObservations(

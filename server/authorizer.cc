@@ -94,8 +94,8 @@ absl::Status Authorizer::CheckObservations(const ReporterId& caller, const Repor
   for (int i = 0; i < request.observations_size(); ++i) {
     const api::v1::Observation& observation = request.observations(i);
     const std::string where = absl::StrCat("observation ", i + 1);
-    if (const auto* indicator = catalogue_->FindIndicator(observation.indicator());
-        indicator != nullptr) {
+    const auto* indicator = catalogue_->FindIndicator(observation.indicator());
+    if (indicator != nullptr) {
       const auto& kinds = indicator->reporter_kinds();
       if (std::find(kinds.begin(), kinds.end(), reporter.kind) == kinds.end()) {
         std::vector<std::string> names;
@@ -119,7 +119,10 @@ absl::Status Authorizer::CheckObservations(const ReporterId& caller, const Repor
                                "not for ",
                                *code));
     }
-    if (forwarding_region != nullptr && !HasMunicipality(*forwarding_region, *code)) {
+    // A municipality that may lie in any region (the one that paid a provider's revenue) does
+    // not place the figure in a region, so it says nothing about whose reporter this is.
+    const bool locates = indicator == nullptr || !indicator->municipality_any_region();
+    if (forwarding_region != nullptr && locates && !HasMunicipality(*forwarding_region, *code)) {
       return Deny("region_outside_own", caller,
                   absl::StrCat(where, ": municipality ", *code, " is not part of region ",
                                forwarding_region->code()));

@@ -30,7 +30,10 @@ struct SubmissionScope {
 //   - providers, certified institutions and municipalities submit only for themselves, only
 //     indicators the catalogue allows for their kind, and a municipality only for its own code;
 //   - a region certificate only forwards, for reporters of its own region, and only to a
-//     collector that lists the region under member_regions (the national collector).
+//     collector that lists the region under member_regions (the national collector). A
+//     municipality reporter must be a member of the forwarding region, and so must every
+//     observation's municipality, except for indicators with municipality_any_region (a
+//     provider's revenue from a municipality elsewhere), whose municipality places nothing.
 // Every refusal is PERMISSION_DENIED with a message that names the identity and the rule, and is
 // counted in vroeg_authorization_refusals_total{rule}. Thread-safe.
 class Authorizer {

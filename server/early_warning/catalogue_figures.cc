@@ -4,7 +4,9 @@
 #include <optional>
 #include <tuple>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/identity.h"
 
 namespace vroeg::early_warning {
 namespace {
@@ -81,6 +83,13 @@ std::string AggregationPhrase(const Indicator& indicator) {
   }
 }
 
+// The reporter's own CBS code when it is a municipality, else empty.
+std::string OwnMunicipality(const std::string& urn) {
+  absl::StatusOr<ReporterId> id = ParseReporterUrn(urn);
+  if (!id.ok() || id->kind != type::v1::REPORTER_KIND_MUNICIPALITY) return "";
+  return id->id;
+}
+
 std::vector<Label> CellLabels(const Indicator& indicator, const std::string& care_form,
                               const std::string& municipality) {
   std::vector<Label> labels;
@@ -130,6 +139,9 @@ std::map<std::string, Family> CatalogueAggregates(const Snapshot& snapshot,
   using CellKey = std::tuple<std::string, std::string, std::string>;
   std::map<CellKey, Accumulator> region_cells;
   std::map<CellKey, Accumulator> municipality_cells;
+  // The snapshot is ordered by reporter, so each reporter's URN is parsed once.
+  const std::string* reporter = nullptr;
+  std::string own_municipality;
   for (const SeriesEntry& entry : snapshot) {
     const Indicator* indicator = catalogue.FindIndicator(entry.key.indicator);
     if (indicator == nullptr) continue;  // dropped from a newer catalogue; kept in storage
@@ -138,9 +150,17 @@ std::map<std::string, Family> CatalogueAggregates(const Snapshot& snapshot,
       Add(snapshot, entry, *indicator,
           &region_cells[{indicator->code(), entry.key.care_form, std::string()}]);
     }
-    if (!metric.municipality_name().empty() && !entry.key.municipality.empty()) {
+    if (metric.municipality_name().empty()) continue;
+    if (reporter == nullptr || *reporter != entry.key.reporter) {
+      reporter = &entry.key.reporter;
+      own_municipality = OwnMunicipality(entry.key.reporter);
+    }
+    // A municipality that names no municipality reports its own figures.
+    const std::string& municipality =
+        entry.key.municipality.empty() ? own_municipality : entry.key.municipality;
+    if (!municipality.empty()) {
       Add(snapshot, entry, *indicator,
-          &municipality_cells[{indicator->code(), entry.key.care_form, entry.key.municipality}]);
+          &municipality_cells[{indicator->code(), entry.key.care_form, municipality}]);
     }
   }
 

@@ -30,7 +30,8 @@ struct Family {
 //    weight_indicator of the same reporter, care form and municipality, MAX, COUNT_TRUE);
 //  - metric.region_max_name per care form: the largest value any reporter series has;
 //  - metric.municipality_name per care form and municipality, by the aggregation, over series
-//    that carry a municipality;
+//    that carry a municipality, and a municipality reporter's series that carry none, as its
+//    own code (its own figures; the stored series keep their empty municipality);
 //  - the catalogue's ratios of two regional sums per care form (left out when the denominator
 //    is not positive).
 // Labels: care_form (when set), municipality (municipality figures), then the catalogue's

@@ -18,7 +18,7 @@
 
 namespace vroeg::early_warning {
 
-// The derived early-warning figures of the metric contract: pure functions
+// The derived early-warning figures (docs/early-warning.md): pure functions
 // of a snapshot, the catalogue, the settings, the region and the time. Nothing here reads a
 // clock or knows Prometheus. Absent values (std::nullopt) are figures that cannot be computed,
 // such as a ratio whose denominator is zero; they are left off /metrics.

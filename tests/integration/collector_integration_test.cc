@@ -352,7 +352,7 @@ TEST_F(CollectorIntegrationTest, SubmitKeepsFilesInTheSpoolWhileTheCollectorIsDo
   ASSERT_TRUE(offline.ok()) << offline.status();
   EXPECT_EQ(offline->exit_code, 3) << offline->out << offline->err;
   EXPECT_THAT(offline->out, HasSubstr("the collector is unreachable; checking against the "
-                                      "catalogue version 2026.2 kept from the last contact"));
+                                      "catalogue version 2026.3 kept from the last contact"));
   EXPECT_THAT(offline->out, HasSubstr(later + ": spooled, not yet acknowledged: collector"));
   EXPECT_THAT(offline->out, HasSubstr("1 submission wait in the spool"));
 
@@ -389,7 +389,7 @@ TEST_F(CollectorIntegrationTest, CatalogueIsServedToAgents) {
   api::v1::GetCatalogueResponse response;
   ASSERT_TRUE(stub->GetCatalogue(&context, api::v1::GetCatalogueRequest(), &response).ok());
   const catalogue::v1::Catalogue& catalogue = response.catalogue();
-  EXPECT_EQ(catalogue.version(), "2026.2");
+  EXPECT_EQ(catalogue.version(), "2026.3");
   std::set<std::string> codes;
   for (const auto& indicator : catalogue.indicators()) codes.insert(indicator.code());
   EXPECT_THAT(codes, ::testing::IsSupersetOf({"wachtenden", "plaatsen_bezet", "fte_bezet",
@@ -475,7 +475,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         RuleCase{"UnknownIndicator", kProvider, "2026-09-01,2026-09-30,verblijf,,wachtlijst,3\n",
                  "row 2, column indicator: unknown indicator 'wachtlijst' (did you mean "
-                 "'wachtenden'?); catalogue 2026.2 lists the codes"},
+                 "'wachtenden'?); catalogue 2026.3 lists the codes"},
         RuleCase{"UnknownCareForm", kProvider, "2026-09-01,2026-09-30,zorg,,wachtenden,3\n",
                  "row 2, column care_form: unknown care form 'zorg'; known: verblijf, "
                  "crisishulp, hoogspecialistische_jeugd_ggz, jeugdbescherming, "

@@ -180,6 +180,14 @@ struct Location {
   double share;
 };
 
+// A municipality outside the region that pays part of a provider's youth-care revenue: providers
+// also take youths from elsewhere.
+struct OutsidePayer {
+  absl::string_view municipality;
+  absl::string_view name;
+  double share;  // of the youth-care revenue
+};
+
 struct Service {
   absl::string_view care_form;
   int places;  // contracted places (for ambulant care and the GI: caseload)
@@ -204,6 +212,7 @@ struct ProviderSpec {
   // The newest this many weeks have no places: the bed-management export broke, while the
   // intake-stop flag (from another system) keeps coming.
   int capacity_silent_weeks = 0;
+  std::vector<OutsidePayer> outside_payers = {};
 };
 
 std::vector<ProviderSpec> Providers() {
@@ -241,14 +250,16 @@ std::vector<ProviderSpec> Providers() {
        .services = {{.care_form = "hoogspecialistische_jeugd_ggz", .places = 140},
                     {.care_form = "multidisciplinair_ggz_complex", .places = 24}},
        .fte = 230,
-       .style = kLongCsv},
+       .style = kLongCsv,
+       .outside_payers = {{"GM0363", "Amsterdam", 0.04}}},
       {.kind = p,
        .agb = "98990055",
        .name = "Lichtbaken Kinder- en Jeugdpsychiatrie",
        .services = {{.care_form = "hoogspecialistische_jeugd_ggz", .places = 120}},
        .fte = 120,
        .style = kWideCsvBomCrlf,
-       .summer_intake_stop = true},
+       .summer_intake_stop = true,
+       .outside_payers = {{"GM0344", "Utrecht", 0.07}}},
       {.kind = p,
        .agb = "98990063",
        .name = "De Waterlelie Dagbehandeling",
@@ -738,10 +749,18 @@ class FlevolandScenario {
            (1.0 + 0.03 * noise_(spec.agb, "revenue", year, quarter)) * (1.0 - 0.12 * drift);
   }
 
-  // Youth-care revenue to date split over the paying municipalities by their size, their use of
-  // youth care and the provider's own catchment; the parts add up to `youth_to_date`.
+  // Youth-care revenue to date split over the paying municipalities: the outside payers' fixed
+  // shares, and the rest over the region's by their size, their use of youth care and the
+  // provider's own catchment. The parts add up to `youth_to_date`.
   std::vector<Row> RevenueByMunicipality(const ProviderSpec& spec, const Period& period,
                                          double youth_to_date) const {
+    std::vector<Row> outside;
+    double in_region = youth_to_date;
+    for (const OutsidePayer& payer : spec.outside_payers) {
+      const double part = RoundTo(youth_to_date * payer.share, 0);
+      outside.push_back({period, "", payer.municipality, "omzet_jeugdzorg_gemeente", part, 0});
+      in_region -= part;
+    }
     std::vector<double> weights;
     double total_weight = 0;
     for (const MunicipalitySpec& m : kMunicipalities) {
@@ -753,12 +772,13 @@ class FlevolandScenario {
     double allotted = 0;
     size_t largest = 0;
     for (size_t k = 0; k < weights.size(); ++k) {
-      const double part = RoundTo(youth_to_date * weights[k] / total_weight, 0);
+      const double part = RoundTo(in_region * weights[k] / total_weight, 0);
       rows.push_back({period, "", kMunicipalities[k].code, "omzet_jeugdzorg_gemeente", part, 0});
       allotted += part;
       if (weights[k] > weights[largest]) largest = k;
     }
-    rows[largest].value += youth_to_date - allotted;
+    rows[largest].value += in_region - allotted;
+    rows.insert(rows.end(), outside.begin(), outside.end());
     return rows;
   }
 
@@ -877,6 +897,11 @@ class FlevolandScenario {
                       spec.services[0].care_form, " in July and August ", last_.year() - 1);
     }
     if (spec.split_by_municipality) parts.emplace_back("availability split by municipality");
+    for (const OutsidePayer& payer : spec.outside_payers) {
+      absl::StrAppend(&parts.emplace_back(), std::lround(payer.share * 100),
+                      "% of its youth-care revenue paid by ", payer.name, " (", payer.municipality,
+                      "), outside the region");
+    }
     if (spec.capacity_silent_weeks > 0) {
       absl::StrAppend(&parts.emplace_back(), "sends no places in the last ",
                       spec.capacity_silent_weeks,

@@ -42,7 +42,10 @@
 // intake stops, waiting times, capacity shares, results and current ratios. reporters.tsv notes
 // each reporter's part in this. One verblijf provider (Stichting Polderkracht, 98990020) reports
 // its places per location municipality, and the GI its availability per municipality, so that
-// per-municipality figures exist.
+// per-municipality figures exist. Every provider reports its youth-care revenue per paying
+// municipality; two are also paid from outside Flevoland, so that their share of revenue from
+// the region is below 1: Zuiderzee Jeugd-GGZ (98990047) 4% by Amsterdam (GM0363), Lichtbaken
+// (98990055) 7% by Utrecht (GM0344). No alert looks at revenue shares.
 
 #include <cstdint>
 #include <string>
@@ -124,8 +127,9 @@ absl::StatusOr<absl::CivilMonth> ParseYearMonth(absl::string_view text);
 //                                   for a provider reporting them per location)
 //     YYYY-MM-kwN-personeel.csv     quarterly, named after the quarter's last month: staff
 //     YYYY-MM-kwN-financien.csv     quarterly: finance (revenue year to date, also per paying
-//                                   member municipality as omzet_jeugdzorg_gemeente; the
-//                                   rest per quarter or at its end)
+//                                   municipality as omzet_jeugdzorg_gemeente, the region's
+//                                   members and any outside payer; the rest per quarter or at
+//                                   its end)
 //   municipality-GM<code>/
 //     YYYY-MM-toegang.json          monthly: referrals by route and placement requests without a
 //                                   place per regional care form, as {"observations": [...]}

@@ -47,7 +47,7 @@ class ShippedCatalogueTest : public ::testing::Test {
   std::shared_ptr<const Catalogue> catalogue_;
 };
 
-TEST_F(ShippedCatalogueTest, HasAVersion) { EXPECT_EQ(catalogue_->version(), "2026.2"); }
+TEST_F(ShippedCatalogueTest, HasAVersion) { EXPECT_EQ(catalogue_->version(), "2026.3"); }
 
 TEST_F(ShippedCatalogueTest, ListsEveryCareFormInFileOrder) {
   EXPECT_EQ(catalogue_->CareFormList(),
@@ -221,6 +221,9 @@ std::vector<ExpectedIndicator> ExpectedIndicators() {
       {"omzet_jeugdzorg", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide,
        types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
        "jeugdzorg_revenue_youth_care_euros", ""},
+      {"omzet_jeugdzorg_gemeente", cat::DATASET_FINANCE, cat::UNIT_EUROS, 0, 1e11, kProviderSide,
+       types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
+       "jeugdzorg_revenue_youth_care_by_municipality_euros", ""},
       {"bedrijfsresultaat", cat::DATASET_FINANCE, cat::UNIT_EUROS, -1e11, 1e11, kProviderSide,
        types::GRANULARITY_QUARTER, cat::AGGREGATION_NONE, cat::CARE_FORM_USE_FORBIDDEN,
        "jeugdzorg_operating_result_euros", ""},
@@ -300,6 +303,24 @@ INSTANTIATE_TEST_SUITE_P(AllDatasets, ShippedIndicatorTest,
                          [](const ::testing::TestParamInfo<ExpectedIndicator>& param_info) {
                            return std::string(param_info.param.code);
                          });
+
+TEST_F(ShippedCatalogueTest, MunicipalityRules) {
+  // Organisation-level figures name no municipality; revenue by municipality always names the
+  // paying one, in any region; the rest leave the rule out (optional).
+  for (const cat::Indicator& indicator : catalogue_->proto().indicators()) {
+    SCOPED_TRACE(indicator.code());
+    if (indicator.code() == "omzet_jeugdzorg_gemeente") {
+      EXPECT_EQ(indicator.municipality_use(), cat::MUNICIPALITY_USE_REQUIRED);
+      EXPECT_TRUE(indicator.municipality_any_region());
+      continue;
+    }
+    EXPECT_FALSE(indicator.municipality_any_region());
+    const bool organisation =
+        indicator.dataset() == cat::DATASET_FINANCE || indicator.dataset() == cat::DATASET_STAFF;
+    EXPECT_EQ(indicator.municipality_use(),
+              organisation ? cat::MUNICIPALITY_USE_FORBIDDEN : cat::MUNICIPALITY_USE_UNSPECIFIED);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Loading files and scaling.
@@ -468,6 +489,17 @@ INSTANTIATE_TEST_SUITE_P(
          [](CatalogueSpec& c) {
            c.indicators[0]["aggregation"] = "NONE";
            c.indicators[0]["metric"] = Metric("jeugdzorg_a");
+         }},
+        {"MunicipalityRules",
+         [](CatalogueSpec& c) {
+           c.indicators = {ValidIndicator("a"), ValidIndicator("b"), ValidIndicator("c")};
+           c.indicators[0]["municipality_use"] = "REQUIRED";
+           c.indicators[0]["municipality_any_region"] = "true";
+           c.indicators[1]["municipality_use"] = "FORBIDDEN";
+           c.indicators[2]["municipality_use"] = "OPTIONAL";
+           c.indicators[2]["municipality_any_region"] = "true";
+           c.indicators[2]["metric"] =
+               "{name: jeugdzorg_c, help: h, municipality_name: jeugdzorg_municipality_c}";
          }},
         {"ProductCategoryWithoutCareForms",
          [](CatalogueSpec& c) {
@@ -652,6 +684,19 @@ std::vector<RefusedCase> RefusedCases() {
          c.indicators[0]["aggregation"] = "NONE";
        },
        "indicators[0] (a): metric.municipality_name is set but aggregation is NONE"},
+      {"AnyRegionWhereMunicipalityIsForbidden",
+       [](CatalogueSpec& c) {
+         c.indicators[0]["municipality_use"] = "FORBIDDEN";
+         c.indicators[0]["municipality_any_region"] = "true";
+       },
+       "indicators[0] (a): municipality_any_region is set but municipality_use is FORBIDDEN"},
+      {"MunicipalityMetricWhereMunicipalityIsForbidden",
+       [](CatalogueSpec& c) {
+         c.indicators[0]["metric"] =
+             "{name: jeugdzorg_a, help: h, municipality_name: jeugdzorg_municipality_a}";
+         c.indicators[0]["municipality_use"] = "FORBIDDEN";
+       },
+       "indicators[0] (a): metric.municipality_name is set but municipality_use is FORBIDDEN"},
       {"MetricWithoutHelp",
        [](CatalogueSpec& c) { c.indicators[0]["metric"] = "{name: jeugdzorg_a}"; },
        "indicators[0] (a): metric.help is required"},

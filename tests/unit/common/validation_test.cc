@@ -180,10 +180,10 @@ std::vector<RuleCase> RuleCases() {
   return {
       {"UnknownIndicatorWithSuggestion", Obs("wachtlijst", "verblijf", 12), Blames::kIndicator,
        "wachtlijst",
-       "unknown indicator 'wachtlijst' (did you mean 'wachtenden'?); catalogue 2026.2 lists the "
+       "unknown indicator 'wachtlijst' (did you mean 'wachtenden'?); catalogue 2026.3 lists the "
        "codes"},
       {"UnknownIndicatorWithoutSuggestion", Obs("bedden", "verblijf", 12), Blames::kIndicator,
-       "bedden", "unknown indicator 'bedden'; catalogue 2026.2 lists the codes"},
+       "bedden", "unknown indicator 'bedden'; catalogue 2026.3 lists the codes"},
       {"UnknownCareForm", Obs("wachtenden", "pleegzorg", 12), Blames::kCareForm, "pleegzorg",
        absl::StrCat("unknown care form 'pleegzorg'; known: ", kCareForms)},
       {"MissingCareForm", Obs("wachtenden", "", 12), Blames::kCareForm, "",
@@ -275,6 +275,25 @@ std::vector<RuleCase> RuleCases() {
        with(waiting, [](api::Observation& o) { o.set_municipality("GM0303"); }),
        Blames::kMunicipality, "GM0303",
        "municipality GM0303 is not part of region flevoland on 2026-10-31"},
+      {"MissingMunicipality",
+       Obs("omzet_jeugdzorg_gemeente", "", 250000, "2026-07-01", "2026-09-30"),
+       Blames::kMunicipality, "",
+       "omzet_jeugdzorg_gemeente is reported per municipality: fill in municipality"},
+      {"ForbiddenMunicipality",
+       with(Obs("omzet_totaal", "", 900000, "2026-07-01", "2026-09-30"),
+            [](api::Observation& o) { o.set_municipality("GM0034"); }),
+       Blames::kMunicipality, "GM0034",
+       "omzet_totaal is reported for the whole organisation: leave municipality empty"},
+      {"ForbiddenMalformedMunicipality",
+       with(Obs("verzuim_ratio", "", 0.06, "2026-07-01", "2026-09-30"),
+            [](api::Observation& o) { o.set_municipality("Almere"); }),
+       Blames::kMunicipality, "Almere",
+       "verzuim_ratio is reported for the whole organisation: leave municipality empty"},
+      {"MalformedPayingMunicipality",
+       with(Obs("omzet_jeugdzorg_gemeente", "", 250000, "2026-07-01", "2026-09-30"),
+            [](api::Observation& o) { o.set_municipality("Utrecht"); }),
+       Blames::kMunicipality, "Utrecht",
+       "'Utrecht' is not a CBS municipality code: expected GM followed by 4 digits"},
   };
 }
 
@@ -496,6 +515,58 @@ TEST_F(ValidationTest, WithoutMemberListAnyWellFormedMunicipalityIsAccepted) {
   Observations batch = Batch({observation});
   EXPECT_THAT(Validate(&batch), IsEmpty());
   EXPECT_EQ(batch[0].municipality(), "GM0363");
+}
+
+api::Observation PaidBy(const std::string& municipality, double value = 250000) {
+  api::Observation o = Obs("omzet_jeugdzorg_gemeente", "", value, "2026-07-01", "2026-09-30");
+  o.set_municipality(municipality);
+  return o;
+}
+
+TEST_F(ValidationTest, PayingMunicipalityMayLieOutsideTheRegionAndIsNormalised) {
+  // Utrecht and Amsterdam were never members, Dronten no longer is, Almere is.
+  Observations batch =
+      Batch({PaidBy("0344"), PaidBy("gm0363"), PaidBy("GM0303"), PaidBy("GM0034", 900000)});
+  ASSERT_THAT(Validate(&batch), IsEmpty());
+  EXPECT_EQ(batch[0].municipality(), "GM0344");
+  EXPECT_EQ(batch[1].municipality(), "GM0363");
+  EXPECT_EQ(batch[2].municipality(), "GM0303");
+  EXPECT_EQ(batch[3].municipality(), "GM0034");
+}
+
+TEST_F(ValidationTest, OnlyIndicatorsWithAnyRegionAcceptMunicipalitiesOutsideIt) {
+  catalogue::v1::Catalogue proto = catalogue_->proto();
+  for (auto& indicator : *proto.mutable_indicators()) {
+    if (indicator.code() == "omzet_jeugdzorg_gemeente")
+      indicator.set_municipality_any_region(false);
+  }
+  auto without_flag = Catalogue::FromProto(std::move(proto));
+  ASSERT_TRUE(without_flag.ok()) << without_flag.status();
+  context_.catalogue = *without_flag;
+  Observations batch = Batch({PaidBy("GM0034"), PaidBy("0344")});
+  EXPECT_THAT(Validate(&batch),
+              ElementsAre("column observations[1].municipality: municipality GM0344 is not part "
+                          "of region flevoland on 2026-09-30"));
+  EXPECT_EQ(batch[1].municipality(), "GM0344");
+}
+
+TEST_F(ValidationTest, RepeatedPayingMunicipalityIsFoundAfterNormalisation) {
+  Observations batch = Batch({PaidBy("GM0344"), PaidBy("0344")});
+  EXPECT_THAT(Validate(&batch),
+              ElementsAre("column observations[1].indicator: repeats observations[0]: same "
+                          "indicator, care form, municipality and period"));
+}
+
+TEST_F(ValidationTest, MunicipalityUseLeftOutIsOptional) {
+  // Capacity leaves municipality_use out: with or without a municipality is fine.
+  api::Observation in_almere =
+      Obs("plaatsen_operationeel", "verblijf", 8, "2026-11-09", "2026-11-15");
+  in_almere.set_municipality("GM0034");
+  Observations batch =
+      Batch({Obs("plaatsen_operationeel", "verblijf", 20, "2026-11-09", "2026-11-15"), in_almere});
+  EXPECT_THAT(Validate(&batch), IsEmpty());
+  EXPECT_EQ(catalogue_->FindIndicator("plaatsen_operationeel")->municipality_use(),
+            catalogue::v1::MUNICIPALITY_USE_UNSPECIFIED);
 }
 
 TEST_F(ValidationTest, UnusablePeriodSkipsTheMembershipCheck) {

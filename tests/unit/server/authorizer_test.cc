@@ -126,6 +126,11 @@ INSTANTIATE_TEST_SUITE_P(
              "urn:vroeg:region:gooi-en-vechtstreek is not allowed this: observation 1: "
              "municipality GM0034 is not part of region gooi-en-vechtstreek (rule "
              "region_outside_own)"},
+        // The paying municipality of revenue says who paid, not where the provider works.
+        Case{"RegionForwardsAProvidersRevenuePaidFromOutsideIt", kGooi,
+             "urn:vroeg:provider:12345678", "omzet_jeugdzorg_gemeente", "GM0344", "", ""},
+        Case{"RegionForwardsAProvidersRevenuePaidByItsMember", kGooi, "urn:vroeg:provider:12345678",
+             "omzet_jeugdzorg_gemeente", "GM0406", "", ""},
         Case{"RegionForwardsTheWrongIndicatorForTheReporter", kGooi, "urn:vroeg:provider:12345678",
              "verwijzingen_huisarts", "", "indicator_for_kind",
              "urn:vroeg:region:gooi-en-vechtstreek is not allowed this: observation 1: the "

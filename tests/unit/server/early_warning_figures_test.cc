@@ -1,11 +1,13 @@
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/validation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/early_warning/figures.h"
@@ -21,6 +23,7 @@ using ::testing::DoubleEq;
 using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Optional;
 using Dataset = catalogue::v1::Dataset;
 
@@ -355,6 +358,38 @@ TEST_F(FiguresTest, RevenueSharesOfTheLatestPeriodByMunicipality) {
   f = Compute();
   EXPECT_THAT(f.providers.at(kB).revenue_share_largest_municipality, Optional(DoubleEq(0.5)));
   EXPECT_EQ(f.providers.at(kB).revenue_share_region, std::nullopt);
+}
+
+TEST_F(FiguresTest, RevenuePaidFromOutsideTheRegionAsTheCollectorTakesItIn) {
+  // Validated against the region as the collector does, then stored: Utrecht (GM0344) and
+  // Amsterdam (GM0363) are accepted for revenue, normalised, and count outside the region.
+  ValidationContext validation{catalogue_,
+                               ReporterId{type::v1::REPORTER_KIND_PROVIDER, "11111111"},
+                               absl::CivilDay(2026, 10, 15),
+                               {region_.municipalities().begin(), region_.municipalities().end()},
+                               region_.code()};
+  const std::vector<std::tuple<const char*, const char*, double>> paid = {
+      {kA, "GM0034", 700000}, {kA, "GM0995", 200000}, {kA, "0344", 100000},
+      {kB, "GM0363", 800000}, {kB, "GM0034", 200000},
+  };
+  for (const auto& [reporter, municipality, value] : paid) {
+    google::protobuf::RepeatedPtrField<api::v1::Observation> batch;
+    api::v1::Observation& o = *batch.Add();
+    o.set_indicator("omzet_jeugdzorg_gemeente");
+    o.set_municipality(municipality);
+    o.set_value(value);
+    o.mutable_period()->set_start(Quarter(2026, 3).first);
+    o.mutable_period()->set_end(Quarter(2026, 3).second);
+    ASSERT_THAT(ValidateObservations(validation, &batch), IsEmpty()) << municipality;
+    Put(reporter, o.indicator(), o.care_form(), Quarter(2026, 3), o.value(), o.municipality());
+  }
+
+  const Figures f = Compute();
+  EXPECT_THAT(f.providers.at(kA).revenue_share_region, Optional(DoubleEq(0.9)));
+  EXPECT_THAT(f.providers.at(kA).revenue_share_largest_municipality, Optional(DoubleEq(0.7)));
+  // The largest payer may be one outside the region.
+  EXPECT_THAT(f.providers.at(kB).revenue_share_region, Optional(DoubleEq(0.2)));
+  EXPECT_THAT(f.providers.at(kB).revenue_share_largest_municipality, Optional(DoubleEq(0.8)));
 }
 
 TEST_F(FiguresTest, NegativeResultQuartersCountBackUntilAPositiveOrMissingQuarter) {

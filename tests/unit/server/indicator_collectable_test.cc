@@ -175,6 +175,32 @@ TEST_F(IndicatorCollectableTest, MunicipalityAggregatesAndRegionalMaxima) {
                               "\"flevoland\",care_form=\"verblijf\"} 3628800\n"));
 }
 
+TEST_F(IndicatorCollectableTest, AMunicipalitysOwnFiguresCountForItsMunicipality) {
+  const std::string almere = "urn:vroeg:municipality:GM0034";
+  Put(almere, "verwijzingen_huisarts", "", 31, "", "2026-09-01", "2026-09-30");
+  Put(almere, "verwijzingen_lokaal_team", "", 20, "", "2026-09-01", "2026-09-30");
+  Put(almere, "plaatsingsverzoeken_zonder_plek", "verblijf", 3, "", "2026-09-01", "2026-09-30");
+  Put("urn:vroeg:municipality:GM0303", "verwijzingen_huisarts", "", 5, "", "2026-09-01",
+      "2026-09-30");
+  // A provider's series without a municipality stays regional.
+  Put(kA, "wachtenden", "verblijf", 4, "", "2026-09-01", "2026-09-30");
+  const std::string text = Exposition();
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_municipality_referrals{region=\"flevoland\","
+                              "municipality=\"GM0034\",route=\"medical\"} 31\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_municipality_referrals{region=\"flevoland\","
+                              "municipality=\"GM0034\",route=\"local_team\"} 20\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_municipality_referrals{region=\"flevoland\","
+                              "municipality=\"GM0303\",route=\"medical\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_municipality_placement_requests_unplaced{region="
+                              "\"flevoland\",care_form=\"verblijf\",municipality=\"GM0034\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_region_referrals{region=\"flevoland\",route="
+                              "\"medical\"} 36\n"));
+  EXPECT_THAT(text, Not(HasSubstr("jeugdzorg_municipality_waiting_youths{")));
+  // The reporter's own series is exposed as it was sent, without a municipality.
+  EXPECT_THAT(text, HasSubstr("jeugdzorg_referrals{region=\"flevoland\",reporter=\"GM0034\","
+                              "reporter_kind=\"municipality\",route=\"medical\"} 31\n"));
+}
+
 TEST_F(IndicatorCollectableTest, EarlyWarningFiguresUseTheContractNamesAndLabels) {
   Put(kA, "plaatsen_operationeel", "verblijf", 20);
   Put(kA, "plaatsen_bezet", "verblijf", 18);

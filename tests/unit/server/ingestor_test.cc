@@ -262,6 +262,40 @@ TEST_F(IngestorTest, ARegionForwardsForItsOwnReportersUnderTheirName) {
             "(rule region_outside_own)");
 }
 
+TEST_F(IngestorTest, ARegionForwardsAProvidersRevenuePaidFromOutsideIt) {
+  const ReporterId region{type::v1::REPORTER_KIND_REGION, "gooi-en-vechtstreek"};
+  api::v1::SubmitRequest request;
+  request.set_submission_id("fwd-revenue");
+  request.set_reporter(provider_.Urn());
+  for (const char* municipality : {"GM0406", "0344"}) {
+    api::v1::Observation observation =
+        Observation("omzet_jeugdzorg_gemeente", "", "2026-07-01", "2026-09-30", 400000);
+    observation.set_municipality(municipality);
+    *request.add_observations() = observation;
+  }
+  auto accepted = ingestor_->Submit(region, request);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_EQ(accepted->stored(), 2u);
+  auto stored = store_.History(SeriesKey{provider_.Urn(), "omzet_jeugdzorg_gemeente", "", "GM0344"},
+                               "2026-07-01", "2026-09-30");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->size(), 1u);
+
+  // Where the municipality places the figure, it must still lie in the forwarding region.
+  request.set_submission_id("fwd-waiting");
+  request.clear_observations();
+  api::v1::Observation waiting =
+      Observation("wachtenden", "verblijf", "2026-09-01", "2026-09-30", 3);
+  waiting.set_municipality("GM0344");
+  *request.add_observations() = waiting;
+  auto refused = ingestor_->Submit(region, request);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            "urn:vroeg:region:gooi-en-vechtstreek is not allowed this: observation 1: "
+            "municipality GM0344 is not part of region gooi-en-vechtstreek (rule "
+            "region_outside_own)");
+}
+
 TEST_F(IngestorTest, ValidationProblemsTravelAsARejection) {
   api::v1::SubmitRequest request = Request("s-1");
   request.mutable_observations(1)->set_value(21);

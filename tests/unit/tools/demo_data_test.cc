@@ -339,6 +339,9 @@ struct IndicatorRule {
   std::string unit;
   std::set<std::string> reporter_kinds;
   std::string care_form_use;
+  // Empty when the catalogue leaves it out (optional).
+  std::string municipality_use;
+  bool municipality_any_region = false;
 };
 
 std::map<std::string, IndicatorRule> LoadCatalogue(std::set<std::string>& care_forms) {
@@ -357,6 +360,12 @@ std::map<std::string, IndicatorRule> LoadCatalogue(std::set<std::string>& care_f
       rule.max = indicator["max"].as<double>();
       rule.unit = indicator["unit"].as<std::string>();
       rule.care_form_use = indicator["care_form_use"].as<std::string>();
+      if (indicator["municipality_use"]) {
+        rule.municipality_use = indicator["municipality_use"].as<std::string>();
+      }
+      if (indicator["municipality_any_region"]) {
+        rule.municipality_any_region = indicator["municipality_any_region"].as<bool>();
+      }
       for (const YAML::Node& kind : indicator["reporter_kinds"]) {
         rule.reporter_kinds.insert(absl::AsciiStrToLower(kind.as<std::string>()));
       }
@@ -394,15 +403,53 @@ TEST_F(DemoDataTest, EveryValueFitsTheCatalogue) {
       EXPECT_TRUE(care_forms.count(o.care_form)) << where;
     } else if (rule->second.care_form_use == "FORBIDDEN") {
       EXPECT_EQ(o.care_form, "") << where;
-      // Organisation-level figures name no municipality, except revenue per paying
-      // municipality, which always does.
-      EXPECT_EQ(o.municipality.empty(), o.indicator != kRevenueByMunicipality) << where;
     } else if (!o.care_form.empty()) {
       EXPECT_TRUE(care_forms.count(o.care_form)) << where;
     }
-    if (!o.municipality.empty()) {
-      EXPECT_TRUE(municipalities.count(o.municipality)) << where;
+    if (rule->second.municipality_use == "REQUIRED") {
+      EXPECT_NE(o.municipality, "") << where;
+    } else if (rule->second.municipality_use == "FORBIDDEN") {
+      EXPECT_EQ(o.municipality, "") << where;
     }
+    if (!o.municipality.empty()) {
+      EXPECT_THAT(o.municipality, ::testing::MatchesRegex("GM[0-9]{4}")) << where;
+      // Only a paying municipality may lie outside the region.
+      if (!rule->second.municipality_any_region) {
+        EXPECT_TRUE(municipalities.count(o.municipality)) << where;
+      }
+    }
+  }
+}
+
+TEST_F(DemoDataTest, TwoProvidersArePaidPartlyFromOutsideTheRegion) {
+  std::set<std::string> members;
+  for (const ReporterLine& reporter : *reporters_) {
+    if (reporter.kind == "municipality") members.insert(reporter.id);
+  }
+  // folder -> quarter start -> revenue from the region's members, and in all.
+  std::map<std::string, std::map<std::string, std::pair<double, double>>> revenue;
+  for (const Observation& o : *observations_) {
+    if (o.indicator != kRevenueByMunicipality) continue;
+    auto& [in_region, total] = revenue[o.folder][o.period_start];
+    if (members.count(o.municipality)) in_region += o.value;
+    total += o.value;
+  }
+  ASSERT_EQ(revenue.size(), 14u);
+  std::set<std::string> paid_from_outside;
+  for (const auto& [folder, quarters] : revenue) {
+    for (const auto& [quarter, parts] : quarters) {
+      const double share = parts.first / parts.second;
+      if (share == 1.0) continue;
+      paid_from_outside.insert(folder);
+      // A small part: the region still pays nearly everything.
+      EXPECT_GT(share, 0.9) << folder << " " << quarter;
+    }
+  }
+  EXPECT_EQ(paid_from_outside, (std::set<std::string>{"provider-98990047", "provider-98990055"}));
+  for (const std::string& folder : paid_from_outside) {
+    const ReporterLine* reporter = FindReporter(folder);
+    ASSERT_NE(reporter, nullptr);
+    EXPECT_THAT(reporter->note, ::testing::HasSubstr("outside the region")) << folder;
   }
 }
 
