@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Live demo of a Flevoland region: installs what is missing, builds, makes a regional PKI,
-# starts vroeg-collector on SQLite, starts one `vroeg-agent run` daemon per reporter, each
-# watching its own drop folder, delivers 24 months of generated Flevoland data by dropping the
-# files into those folders, and starts Prometheus scraping the collector with the repository's
-# recording and alert rules (the scenario's risks show under /alerts). The agents keep
-# watching: copy a CSV or JSON export into a drop folder and it shows in Prometheus. Prints the
-# drop folders and an example to try. Runs until Ctrl-C.
+# starts vroeg-collector on SQLite (or PostgreSQL: VROEG_DEMO_STORAGE), starts one
+# `vroeg-agent run` daemon per reporter, each watching its own drop folder, delivers 24 months
+# of generated Flevoland data by dropping the files into those folders, and starts Prometheus
+# scraping the collector with the repository's recording and alert rules (the scenario's risks
+# show under /alerts). The agents keep watching: copy a CSV or JSON export into a drop folder
+# and it shows in Prometheus. Prints the drop folders and an example to try. Runs until Ctrl-C.
 #
 # Layout of the state directory:
 #   drop/<kind>-<id>/           a reporter's drop folder; taken files move to done/, refused
@@ -24,6 +24,10 @@
 #   VROEG_DEMO_MONTHS           months of history to generate   (default 24)
 #   VROEG_DEMO_STALL_SECONDS    give up delivering the history when nothing moved this long
 #                               (default 120)
+#   VROEG_DEMO_STORAGE          sqlite (default), or postgres: the collector stores in a
+#                               PostgreSQL server of the demo's own (postgres/ in the state
+#                               directory, Unix socket only, stopped with the demo; as root it
+#                               runs as the postgres user). Try: psql -h <dir>/postgres -U vroeg
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
@@ -45,6 +49,11 @@ stall_seconds="${VROEG_DEMO_STALL_SECONDS:-120}"
 case "$stall_seconds" in
   ''|*[!0-9]*) vroeg_die "VROEG_DEMO_STALL_SECONDS must be a number of seconds, not '$stall_seconds'" ;;
 esac
+storage="${VROEG_DEMO_STORAGE:-sqlite}"
+case "$storage" in
+  sqlite|postgres) ;;
+  *) vroeg_die "VROEG_DEMO_STORAGE must be sqlite or postgres, not '$storage'" ;;
+esac
 
 port_busy() { (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null; }
 for port in "$grpc_port" "$metrics_port" "$prometheus_port"; do
@@ -59,11 +68,28 @@ agent_bin="$bin/agent/vroeg-agent"
 vroegctl_bin="$bin/tools/vroegctl/vroegctl"
 demo_data_bin="$bin/tools/demo/vroeg-demo-data"
 
+# The PostgreSQL server of the demo, when VROEG_DEMO_STORAGE=postgres: its programs, run as the
+# postgres user when we are root (initdb and postgres refuse root).
+pg_bin="" pg_dir="$demo_dir/postgres" pg_started=0 as_pg=()
+if [ "$storage" = postgres ]; then
+  pg_bin="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  [ -x "$pg_bin/postgres" ] || vroeg_die "no PostgreSQL server in /usr/lib/postgresql/*/bin (Debian package postgresql)"
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || vroeg_die "no postgres user to run PostgreSQL as (Debian package postgresql)"
+    as_pg=(runuser -u postgres --)
+  fi
+  # A server left running by an earlier demo that was killed would keep the old files open.
+  if [ -f "$pg_dir/data/postmaster.pid" ]; then
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 30 stop >/dev/null 2>&1
+  fi
+fi
+
 if ! { rm -rf "$demo_dir" && mkdir -p "$demo_dir"/{agents,drop,examples,prometheus}; }; then
   vroeg_die "cannot create $demo_dir"
 fi
 # Absolute, because the printed drop folders and example are meant to be pasted anywhere.
 demo_dir="$(cd "$demo_dir" && pwd)"
+pg_dir="$demo_dir/postgres"
 
 pids=()
 cleanup() {
@@ -82,6 +108,11 @@ cleanup() {
     [ "$alive" = 1 ] && kill -KILL "${pids[@]}" 2>/dev/null
   fi
   wait 2>/dev/null
+  # After the collector, which commits what is in flight before it exits.
+  if [ "$pg_started" = 1 ]; then
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 \
+      || vroeg_log "PostgreSQL did not stop; see $pg_dir/postgres.log"
+  fi
   vroeg_log "stopped; state kept in $demo_dir"
 }
 trap cleanup EXIT
@@ -124,6 +155,25 @@ vroeg_log "generating $months months of Flevoland data"
 # Its summary goes with the progress lines, keeping standard output for what the user acts on.
 "$demo_data_bin" --out "$demo_dir/data" --months "$months" >&2 || vroeg_die "demo data generation failed"
 
+storage_yaml="storage: {sqlite: {path: collector.db}}"
+if [ "$storage" = postgres ]; then
+  vroeg_log "starting PostgreSQL for the collector (log: $pg_dir/postgres.log)"
+  mkdir -p "$pg_dir" || vroeg_die "cannot create $pg_dir"
+  [ "${#as_pg[@]}" -gt 0 ] && chown postgres: "$pg_dir"
+  "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U vroeg --auth=trust -E UTF8 --no-locale \
+    > "$pg_dir/initdb.log" 2>&1 || vroeg_die "initdb failed; see $pg_dir/initdb.log"
+  # Only a Unix socket in the demo's directory: no port to collide with, no system cluster used.
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 \
+    -o "-k $pg_dir -c listen_addresses= -p 5432" start >/dev/null \
+    || vroeg_die "PostgreSQL did not start; see $pg_dir/postgres.log"
+  pg_started=1
+  "${as_pg[@]}" "$pg_bin/createdb" -h "$pg_dir" -p 5432 -U vroeg vroeg \
+    || vroeg_die "cannot create the database vroeg; see $pg_dir/postgres.log"
+  # Without a database file to sit next to, the audit log would default to /var/lib/vroeg.
+  storage_yaml="storage: {postgres: {host: $pg_dir, port: 5432, dbname: vroeg, user: vroeg}}
+audit_log: collector.audit.log"
+fi
+
 cat > "$demo_dir/collector.yaml" <<YAML
 region:
   code: flevoland
@@ -138,7 +188,7 @@ region:
 listen: $host:$grpc_port
 metrics_listen: $host:$metrics_port
 catalogue: $VROEG_ROOT/deploy/catalogue/catalogue.yaml
-storage: {sqlite: {path: collector.db}}
+$storage_yaml
 tls: {certificate: ca/server.crt, private_key: ca/server.key, ca_certificate: ca/ca.crt}
 YAML
 

@@ -1,5 +1,8 @@
 #include "server/collector.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -27,6 +30,7 @@
 #include "server/ingestor.h"
 #include "server/latest_state.h"
 #include "server/services.h"
+#include "server/storage/postgres_store.h"
 #include "server/storage/sqlite_store.h"
 #include "server/worker_pool.h"
 
@@ -37,6 +41,15 @@ constexpr char kDefaultListen[] = "127.0.0.1:7443";
 constexpr char kDefaultMetricsListen[] = "127.0.0.1:9464";
 constexpr char kDefaultCatalogue[] = "/usr/share/vroeg/catalogue.yaml";
 constexpr char kDefaultDatabase[] = "/var/lib/vroeg/collector.db";
+constexpr char kDefaultPostgresHost[] = "/var/run/postgresql";
+constexpr uint32_t kDefaultPostgresPort = 5432;
+constexpr char kDefaultPostgresDatabase[] = "vroeg";
+constexpr char kDefaultPostgresUser[] = "vroeg";
+constexpr char kDefaultPostgresSslMode[] = "prefer";
+constexpr uint32_t kDefaultPostgresPoolSize = 4;
+constexpr uint32_t kMaxPostgresPoolSize = 64;
+constexpr const char* kPostgresSslModes[] = {"disable", "allow",     "prefer",
+                                             "require", "verify-ca", "verify-full"};
 constexpr int kCommitWorkers = 4;
 constexpr uint32_t kDefaultMaxMessageBytes = 32 << 20;
 constexpr uint32_t kDefaultMaxObservations = 200000;
@@ -77,6 +90,101 @@ absl::Status NormaliseMembers(const std::string& where, config::v1::Region* regi
     }
   }
   return absl::OkStatus();
+}
+
+// Exactly one backend; defaults for the one chosen. Errors name the key.
+absl::Status ApplyStorageDefaults(config::v1::Storage* storage) {
+  if (storage->has_sqlite() && storage->has_postgres()) {
+    return absl::InvalidArgumentError(
+        "storage: set either storage.sqlite or storage.postgres, not both");
+  }
+  if (!storage->has_postgres()) {
+    if (storage->sqlite().path().empty()) storage->mutable_sqlite()->set_path(kDefaultDatabase);
+    return absl::OkStatus();
+  }
+  config::v1::PostgresStorage* postgres = storage->mutable_postgres();
+  if (postgres->host().empty()) postgres->set_host(kDefaultPostgresHost);
+  if (postgres->port() == 0) postgres->set_port(kDefaultPostgresPort);
+  if (postgres->dbname().empty()) postgres->set_dbname(kDefaultPostgresDatabase);
+  if (postgres->user().empty()) postgres->set_user(kDefaultPostgresUser);
+  if (postgres->sslmode().empty()) postgres->set_sslmode(kDefaultPostgresSslMode);
+  if (postgres->pool_size() == 0) postgres->set_pool_size(kDefaultPostgresPoolSize);
+  if (postgres->port() > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("storage.postgres.port: ", postgres->port(), " must be between 1 and 65535"));
+  }
+  if (std::find(std::begin(kPostgresSslModes), std::end(kPostgresSslModes), postgres->sslmode()) ==
+      std::end(kPostgresSslModes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("storage.postgres.sslmode: '", postgres->sslmode(),
+                     "' must be one of disable, allow, prefer, require, verify-ca, verify-full"));
+  }
+  if (postgres->pool_size() > kMaxPostgresPoolSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("storage.postgres.pool_size: ", postgres->pool_size(),
+                     " must be between 1 and ", kMaxPostgresPoolSize));
+  }
+  return absl::OkStatus();
+}
+
+// Opens the configured backend and logs which one it is and where (never a password). `where`
+// receives the same description for later log lines.
+absl::StatusOr<std::unique_ptr<ObservationStore>> OpenStore(const CollectorSettings& settings,
+                                                            Logger* logger, std::string* where) {
+  const config::v1::Storage& storage = settings.config.storage();
+  if (!storage.has_postgres()) {
+    *where = ResolvePath(settings.base_dir, storage.sqlite().path());
+    auto store = SqliteStore::Open(*where);
+    if (!store.ok()) {
+      return absl::Status(store.status().code(),
+                          absl::StrCat("storage.sqlite.path: ", store.status().message()));
+    }
+    auto sqlite_settings = (*store)->ReadSettings();
+    if (!sqlite_settings.ok()) return sqlite_settings.status();
+    logger->Info("storage_opened", {{"backend", "sqlite"},
+                                    {"path", *where},
+                                    {"schema_version", sqlite_settings->schema_version},
+                                    {"journal_mode", sqlite_settings->journal_mode},
+                                    {"synchronous", sqlite_settings->synchronous}});
+    return std::unique_ptr<ObservationStore>(*std::move(store));
+  }
+  const config::v1::PostgresStorage& postgres = storage.postgres();
+  PostgresStoreOptions options;
+  options.connection = {{"host", postgres.host()},       {"port", absl::StrCat(postgres.port())},
+                        {"dbname", postgres.dbname()},   {"user", postgres.user()},
+                        {"sslmode", postgres.sslmode()}, {"connect_timeout", "10"}};
+  if (!postgres.sslrootcert().empty()) {
+    options.connection["sslrootcert"] = ResolvePath(settings.base_dir, postgres.sslrootcert());
+  }
+  if (!postgres.password_file().empty()) {
+    options.password_file = ResolvePath(settings.base_dir, postgres.password_file());
+  }
+  options.pool_size = static_cast<int>(postgres.pool_size());
+  auto store = PostgresStore::Open(options);
+  if (!store.ok()) {
+    return absl::Status(store.status().code(),
+                        absl::StrCat("storage.postgres: ", store.status().message()));
+  }
+  auto postgres_settings = (*store)->ReadSettings();
+  if (!postgres_settings.ok()) return postgres_settings.status();
+  *where = (*store)->target();
+  logger->Info("storage_opened", {{"backend", "postgres"},
+                                  {"target", *where},
+                                  {"pool_size", options.pool_size},
+                                  {"password_file", options.password_file},
+                                  {"server_version", postgres_settings->server_version},
+                                  {"schema_version", postgres_settings->schema_version},
+                                  {"synchronous_commit", postgres_settings->synchronous_commit},
+                                  {"fsync", postgres_settings->fsync}});
+  if (postgres_settings->fsync != "on") {
+    logger->Warning("storage_not_crash_safe",
+                    {{"target", *where},
+                     {"reason", "the PostgreSQL server runs with fsync off"},
+                     {"hint",
+                      "a crash of the database machine can lose acknowledged submissions; set "
+                      "fsync = on in postgresql.conf"}});
+  }
+  return std::unique_ptr<ObservationStore>(*std::move(store));
 }
 
 class CollectorImpl : public Collector {
@@ -137,17 +245,12 @@ class CollectorImpl : public Collector {
     self->certificate_path_ = ResolvePath(settings.base_dir, config.tls().certificate());
     self->reload_interval_ = absl::Seconds(config.tls().reload_interval_seconds());
 
-    const std::string db_path = ResolvePath(settings.base_dir, config.storage().sqlite().path());
-    auto store = SqliteStore::Open(db_path);
-    if (!store.ok()) {
-      return absl::Status(store.status().code(),
-                          absl::StrCat("storage.sqlite.path: ", store.status().message()));
-    }
-    self->store_ = *std::move(store);
+    std::string database;
+    VROEG_ASSIGN_OR_RETURN(self->store_, OpenStore(settings, logger, &database));
     self->state_ = std::make_unique<LatestState>(config.early_warning().history_periods());
     VROEG_RETURN_IF_ERROR(self->state_->Load(*self->store_));
     logger->Info("state_rebuilt", {{"series", self->state_->size()},
-                                   {"database", db_path},
+                                   {"database", database},
                                    {"seconds", absl::ToDoubleSeconds(clock->Now() - started)}});
 
     self->registry_ = std::make_shared<prometheus::Registry>();
@@ -349,9 +452,7 @@ absl::Status ApplyCollectorDefaults(config::v1::CollectorConfig* config) {
   if (config->listen().empty()) config->set_listen(kDefaultListen);
   if (config->metrics_listen().empty()) config->set_metrics_listen(kDefaultMetricsListen);
   if (config->catalogue().empty()) config->set_catalogue(kDefaultCatalogue);
-  if (config->storage().sqlite().path().empty()) {
-    config->mutable_storage()->mutable_sqlite()->set_path(kDefaultDatabase);
-  }
+  VROEG_RETURN_IF_ERROR(ApplyStorageDefaults(config->mutable_storage()));
   VROEG_RETURN_IF_ERROR(CheckHostPort("listen", config->listen()));
   VROEG_RETURN_IF_ERROR(CheckHostPort("metrics_listen", config->metrics_listen()));
   VROEG_RETURN_IF_ERROR(CheckMetricsSecurity(config->metrics_listen(), config->metrics_security()));
@@ -364,7 +465,8 @@ absl::Status ApplyCollectorDefaults(config::v1::CollectorConfig* config) {
                                            config->mutable_member_regions(i)));
   }
   if (config->audit_log().empty()) {
-    config->set_audit_log(DefaultAuditLog(config->storage().sqlite().path()));
+    config->set_audit_log(DefaultAuditLog(
+        config->storage().has_postgres() ? kDefaultDatabase : config->storage().sqlite().path()));
   }
   auto* limits = config->mutable_limits();
   if (limits->max_message_bytes() == 0) limits->set_max_message_bytes(kDefaultMaxMessageBytes);

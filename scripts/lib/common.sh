@@ -11,6 +11,11 @@ VROEG_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libcli11-dev libabsl-dev
   libmicrohttpd-dev
+  # The PostgreSQL storage backend: libpq to build it, the server for its tests and for
+  # VROEG_DEMO_STORAGE=postgres (each starts its own; the system cluster is never used).
+  libpq-dev postgresql
+  # vroegctl export --format xlsx.
+  libxlsxwriter-dev
   libgtest-dev libgmock-dev
   prometheus openssl sqlite3 ca-certificates tzdata
   # The package test (tests/package): dpkg-shlibdeps for the Depends of the .deb files, and

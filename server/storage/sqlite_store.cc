@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "server/storage/schema_migrations.h"
 
 namespace vroeg {
 namespace {
@@ -19,8 +21,9 @@ namespace {
 // file from some other program's SQLite database.
 constexpr int64_t kApplicationId = 0x56524F45;
 
-// kMigrations[i] takes the schema from version i to i + 1. Append; never edit a released step.
-constexpr const char* kMigrations[] = {
+// Append; never edit a released step. PRAGMA user_version mirrors the latest applied version, so
+// that collectors from before schema_migrations also refuse a newer file.
+constexpr SchemaMigration kMigrations[] = {
     // Version 1. Observations are never deleted: a correction inserts a new row and points the
     // row it replaces at it (superseded_by), so the rows of one series and period in id order
     // are its history. value is NULL for NaN, which SQLite cannot store as REAL.
@@ -31,7 +34,8 @@ constexpr const char* kMigrations[] = {
     // observations_current holds every column ForEachCurrent reads, so that start-up is one
     // scan of that index; superseded_by (always NULL in it) is there because SQLite 3.40 uses a
     // partial index as covering only if it holds the columns of the query's WHERE clause.
-    R"sql(
+    {1, "submissions and observations with correction history",
+     R"sql(
 CREATE TABLE submissions (
   id INTEGER PRIMARY KEY,
   reporter TEXT NOT NULL,
@@ -60,10 +64,23 @@ CREATE INDEX observations_current
   ON observations (reporter, indicator, care_form, municipality, period_start, period_end,
                    granularity, value, submission, superseded_by)
   WHERE superseded_by IS NULL;
-)sql",
+)sql"},
 };
-constexpr int64_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
-static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
+static_assert(MigrationsAreNumberedInOrder(kMigrations));
+static_assert(static_cast<int64_t>(std::size(kMigrations)) == SqliteStore::kSchemaVersion);
+
+constexpr const char* kCreateMigrationsTable = R"sql(
+CREATE TABLE schema_migrations (
+  version INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+) STRICT;
+)sql";
+constexpr const char* kRecordMigration =
+    "INSERT INTO schema_migrations (version, description, applied_at) "
+    "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))";
+// Files made before schema_migrations existed carry their version in PRAGMA user_version only.
+constexpr const char* kAdopted = "adopted: made before schema_migrations existed";
 
 constexpr const char* kFindSubmission =
     "SELECT digest, received_at_us FROM submissions WHERE reporter = ?1 AND submission_id = ?2";
@@ -221,15 +238,33 @@ int QueryOne(sqlite3* db, const char* sql, int64_t* number, std::string* text = 
 
 struct FileIdentity {
   int64_t application_id = 0;
-  int64_t schema_version = 0;
+  int64_t user_version = 0;
   int64_t schema_objects = 0;
+  bool has_migrations_table = false;
+  int64_t recorded_version = 0;  // the highest version in schema_migrations
+
+  // Either record may be ahead: a newer collector writes both, an older one only user_version.
+  int64_t version() const { return std::max(user_version, recorded_version); }
 };
 
 int ReadIdentity(sqlite3* db, FileIdentity* identity) {
+  int64_t tables = 0;
   int rc = QueryOne(db, "PRAGMA application_id", &identity->application_id);
-  if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA user_version", &identity->schema_version);
+  if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA user_version", &identity->user_version);
   if (rc == SQLITE_OK) {
     rc = QueryOne(db, "SELECT count(*) FROM sqlite_schema", &identity->schema_objects);
+  }
+  if (rc == SQLITE_OK) {
+    rc = QueryOne(db,
+                  "SELECT count(*) FROM sqlite_schema "
+                  "WHERE type = 'table' AND name = 'schema_migrations'",
+                  &tables);
+  }
+  identity->has_migrations_table = tables != 0;
+  identity->recorded_version = 0;
+  if (rc == SQLITE_OK && identity->has_migrations_table) {
+    rc = QueryOne(db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                  &identity->recorded_version);
   }
   return rc;
 }
@@ -240,14 +275,12 @@ absl::Status CheckIdentity(const std::string& path, const FileIdentity& identity
         "'", path, "' is not a Vroeg database (it belongs to another application, id ",
         identity.application_id, "); check the storage path in the collector's configuration"));
   }
-  if (identity.schema_version > SqliteStore::kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "'", path, "' has schema version ", identity.schema_version,
-        " and was written by a newer vroeg-collector; this one knows up to version ",
-        SqliteStore::kSchemaVersion, ". Run the newer vroeg-collector or restore a backup"));
+  if (identity.version() > SqliteStore::kSchemaVersion) {
+    return NewerSchemaError(absl::StrCat("SQLite database '", path, "'"), identity.version(),
+                            SqliteStore::kSchemaVersion);
   }
   if (identity.application_id == 0 &&
-      (identity.schema_version != 0 || identity.schema_objects != 0)) {
+      (identity.user_version != 0 || identity.schema_objects != 0)) {
     return absl::FailedPreconditionError(
         absl::StrCat("'", path,
                      "' is an SQLite database but not a Vroeg database; check the storage path in "
@@ -256,31 +289,62 @@ absl::Status CheckIdentity(const std::string& path, const FileIdentity& identity
   return absl::OkStatus();
 }
 
-// Creates or upgrades the schema in one write transaction, so that a crash or a second process
-// never sees half a migration.
+bool NeedsMigration(const FileIdentity& identity) {
+  return !identity.has_migrations_table || identity.version() < SqliteStore::kSchemaVersion;
+}
+
+int RecordMigration(sqlite3* db, int64_t version, const char* description) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, kRecordMigration, -1, &stmt, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 1, version);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(stmt, 2, description, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+// Brings the file to kSchemaVersion, one write transaction per step, so that a crash or a second
+// process never sees half a step, and each process re-reads the version once it holds the write
+// lock. The first transaction creates schema_migrations, adopting the version of a file made
+// before it existed.
 absl::Status Migrate(const std::string& path, sqlite3* db) {
-  int rc = Exec(db, "BEGIN IMMEDIATE");
-  if (rc != SQLITE_OK) return OpenError(path, db, rc);
-  auto fail = [&](int code) {
-    absl::Status status = OpenError(path, db, code);
-    Exec(db, "ROLLBACK");
-    return status;
-  };
-  FileIdentity identity;
-  if (rc = ReadIdentity(db, &identity); rc != SQLITE_OK) return fail(rc);
-  if (absl::Status status = CheckIdentity(path, identity); !status.ok()) {
-    Exec(db, "ROLLBACK");
-    return status;
+  for (;;) {
+    int rc = Exec(db, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK) return OpenError(path, db, rc);
+    auto fail = [&](int code) {
+      absl::Status status = OpenError(path, db, code);
+      Exec(db, "ROLLBACK");
+      return status;
+    };
+    FileIdentity identity;
+    if (rc = ReadIdentity(db, &identity); rc != SQLITE_OK) return fail(rc);
+    if (absl::Status status = CheckIdentity(path, identity); !status.ok()) {
+      Exec(db, "ROLLBACK");
+      return status;
+    }
+    if (!NeedsMigration(identity)) {
+      Exec(db, "ROLLBACK");
+      return absl::OkStatus();
+    }
+    int64_t version = identity.version();
+    if (!identity.has_migrations_table) {
+      if (rc = Exec(db, kCreateMigrationsTable); rc != SQLITE_OK) return fail(rc);
+      for (int64_t adopted = 1; adopted <= version; ++adopted) {
+        if (rc = RecordMigration(db, adopted, kAdopted); rc != SQLITE_OK) return fail(rc);
+      }
+    } else {
+      const SchemaMigration& step = kMigrations[version];
+      if (rc = Exec(db, step.sql); rc != SQLITE_OK) return fail(rc);
+      if (rc = RecordMigration(db, step.version, step.description); rc != SQLITE_OK) {
+        return fail(rc);
+      }
+      version = step.version;
+    }
+    const std::string stamp = absl::StrCat("PRAGMA user_version = ", version,
+                                           "; PRAGMA application_id = ", kApplicationId, ";");
+    if (rc = Exec(db, stamp.c_str()); rc != SQLITE_OK) return fail(rc);
+    if (rc = Exec(db, "COMMIT"); rc != SQLITE_OK) return fail(rc);
   }
-  for (int64_t version = identity.schema_version; version < SqliteStore::kSchemaVersion;
-       ++version) {
-    if (rc = Exec(db, kMigrations[version]); rc != SQLITE_OK) return fail(rc);
-  }
-  const std::string stamp = absl::StrCat("PRAGMA user_version = ", SqliteStore::kSchemaVersion,
-                                         "; PRAGMA application_id = ", kApplicationId, ";");
-  if (rc = Exec(db, stamp.c_str()); rc != SQLITE_OK) return fail(rc);
-  if (rc = Exec(db, "COMMIT"); rc != SQLITE_OK) return fail(rc);
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -338,9 +402,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
       rc != SQLITE_OK) {
     return OpenError(path, db.get(), rc);
   }
-  if (identity.schema_version < kSchemaVersion) {
-    VROEG_RETURN_IF_ERROR(Migrate(path, db.get()));
-  }
+  if (NeedsMigration(identity)) VROEG_RETURN_IF_ERROR(Migrate(path, db.get()));
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(db)));
   VROEG_RETURN_IF_ERROR(store->Prepare());
@@ -570,7 +632,9 @@ absl::StatusOr<SqliteStore::Settings> SqliteStore::ReadSettings() {
   if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA synchronous", &settings.synchronous);
   if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA foreign_keys", &foreign_keys);
   if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA busy_timeout", &settings.busy_timeout_ms);
-  if (rc == SQLITE_OK) rc = QueryOne(db, "PRAGMA user_version", &settings.schema_version);
+  if (rc == SQLITE_OK) {
+    rc = QueryOne(db, "SELECT max(version) FROM schema_migrations", &settings.schema_version);
+  }
   if (rc != SQLITE_OK) {
     return absl::UnavailableError(
         absl::StrCat("reading the settings of '", path_, "' failed: ", SqliteMessage(db, rc)));

@@ -50,14 +50,17 @@ class SqliteStore : public ObservationStore {
     int64_t synchronous = 0;    // 2 = FULL
     bool foreign_keys = false;  // true
     int64_t busy_timeout_ms = 0;
-    int64_t schema_version = 0;  // PRAGMA user_version
+    int64_t schema_version = 0;  // the latest version recorded in schema_migrations
   };
 
   // The schema version this code writes; Open migrates older files to it.
   static constexpr int64_t kSchemaVersion = 1;
 
-  // Opens the database at `path`, creating the file if it does not exist, and applies schema
-  // migrations in one transaction. Errors name the path and what to check:
+  // Opens the database at `path`, creating the file if it does not exist, and applies the
+  // missing schema migrations, one transaction each, recording them in the table
+  // schema_migrations (PRAGMA user_version mirrors the latest). A file made before that table
+  // existed (its version only in PRAGMA user_version) is adopted at that version, data intact.
+  // Errors name the path and what to check:
   // FAILED_PRECONDITION when the file cannot be opened or written (missing directory,
   // permissions), is not a Vroeg database, was written by a newer vroeg-collector, or cannot
   // use WAL; UNAVAILABLE when SQLite fails transiently (locked, I/O error, disk full).

@@ -74,7 +74,9 @@ void FuzzCollectorConfig(absl::string_view yaml) {
     return;
   }
   Require(!config.listen().empty() && !config.metrics_listen().empty() &&
-              !config.catalogue().empty() && !config.storage().sqlite().path().empty(),
+              !config.catalogue().empty() &&
+              (!config.storage().sqlite().path().empty() ||
+               !config.storage().postgres().host().empty()),
           "defaults fill every address and path");
   for (const config::v1::RegionMember& member : config.region().municipalities()) {
     const absl::StatusOr<std::string> code = NormaliseMunicipalityCode(member.code());

@@ -50,6 +50,10 @@ std::string TestRegion::Issue(const std::string& urn) {
 }
 
 std::string TestRegion::CollectorConfig(const std::string& database, int grpc_port) {
+  return CollectorConfigWithStorage(absl::StrCat("{sqlite: {path: ", database, "}}"), grpc_port);
+}
+
+std::string TestRegion::CollectorConfigWithStorage(const std::string& storage, int grpc_port) {
   const std::string path = dir_.Sub("collector.yaml");
   WriteFile(path, absl::StrCat(R"(region:
   code: flevoland
@@ -66,8 +70,8 @@ listen: 127.0.0.1:)",
 metrics_listen: 127.0.0.1:0
 catalogue: )",
                                SourceDir(), R"(/deploy/catalogue/catalogue.yaml
-storage: {sqlite: {path: )",
-                               database, R"(}}
+storage: )",
+                               storage, R"(
 tls: {certificate: ca/server.crt, private_key: ca/server.key, ca_certificate: ca/ca.crt}
 )"));
   return path;

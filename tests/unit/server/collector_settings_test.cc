@@ -4,6 +4,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/collector.h"
+#include "tests/support/temp_dir.h"
 
 namespace vroeg {
 namespace {
@@ -122,6 +123,127 @@ TEST(CollectorSettingsTest, EarlyWarningValuesGivenStayZeroIncluded) {
   EXPECT_THAT(ew->cbs_bands().solvency(), ::testing::ElementsAre(0, 0.10, 0.20, 0.35));
   // URNs are normalised like certificate identities.
   EXPECT_THAT(ew->expected_reporters(), ::testing::ElementsAre("urn:vroeg:municipality:GM0034"));
+}
+
+TEST(CollectorSettingsTest, SqliteIsTheDefaultBackend) {
+  config::v1::CollectorConfig config = Minimal();
+  config.clear_storage();
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  EXPECT_EQ(config.storage().sqlite().path(), "/var/lib/vroeg/collector.db");
+  EXPECT_FALSE(config.storage().has_postgres());
+  EXPECT_EQ(config.audit_log(), "/var/lib/vroeg/collector.audit.log");
+}
+
+TEST(CollectorSettingsTest, PostgresDefaultsAreFilledIn) {
+  config::v1::CollectorConfig config = Minimal();
+  config.clear_storage();
+  config.mutable_storage()->mutable_postgres();
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  const config::v1::PostgresStorage& postgres = config.storage().postgres();
+  EXPECT_EQ(postgres.host(), "/var/run/postgresql");
+  EXPECT_EQ(postgres.port(), 5432u);
+  EXPECT_EQ(postgres.dbname(), "vroeg");
+  EXPECT_EQ(postgres.user(), "vroeg");
+  EXPECT_EQ(postgres.sslmode(), "prefer");
+  EXPECT_EQ(postgres.pool_size(), 4u);
+  EXPECT_EQ(postgres.password_file(), "");
+  EXPECT_EQ(postgres.sslrootcert(), "");
+  // No SQLite file is made up next to a PostgreSQL database.
+  EXPECT_FALSE(config.storage().has_sqlite());
+  EXPECT_EQ(config.audit_log(), "/var/lib/vroeg/collector.audit.log");
+}
+
+TEST(CollectorSettingsTest, PostgresValuesGivenStay) {
+  config::v1::CollectorConfig config = Minimal();
+  config.clear_storage();
+  auto* postgres = config.mutable_storage()->mutable_postgres();
+  postgres->set_host("db.flevoland.example");
+  postgres->set_port(6432);
+  postgres->set_dbname("vroeg_flevoland");
+  postgres->set_user("collector");
+  postgres->set_password_file("/etc/vroeg/postgres.password");
+  postgres->set_sslmode("verify-full");
+  postgres->set_sslrootcert("/etc/vroeg/tls/db-ca.crt");
+  postgres->set_pool_size(64);
+  const config::v1::PostgresStorage given = *postgres;
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  EXPECT_EQ(config.storage().postgres().SerializeAsString(), given.SerializeAsString());
+}
+
+TEST(CollectorSettingsTest, BadStorageSettingsAreRefusedNamingTheKey) {
+  struct Case {
+    const char* name;
+    std::function<void(config::v1::Storage*)> change;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"both backends",
+       [](auto* storage) {
+         storage->mutable_sqlite()->set_path("collector.db");
+         storage->mutable_postgres()->set_host("localhost");
+       },
+       "storage: set either storage.sqlite or storage.postgres, not both"},
+      {"port out of range", [](auto* storage) { storage->mutable_postgres()->set_port(65536); },
+       "storage.postgres.port: 65536 must be between 1 and 65535"},
+      {"unknown sslmode", [](auto* storage) { storage->mutable_postgres()->set_sslmode("yes"); },
+       "storage.postgres.sslmode: 'yes' must be one of disable, allow, prefer, require, "
+       "verify-ca, verify-full"},
+      {"pool too large", [](auto* storage) { storage->mutable_postgres()->set_pool_size(65); },
+       "storage.postgres.pool_size: 65 must be between 1 and 64"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    config::v1::CollectorConfig config = Minimal();
+    config.clear_storage();
+    c.change(config.mutable_storage());
+    absl::Status status = ApplyCollectorDefaults(&config);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(), c.message);
+  }
+}
+
+// What an operator writes: the YAML, as the collector reads it.
+class CollectorSettingsFileTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<CollectorSettings> Load(const std::string& storage) {
+    return LoadCollectorSettings(
+        dir_.WriteFile("collector.yaml",
+                       "region: {code: flevoland}\n"
+                       "tls: {certificate: s.crt, private_key: s.key, ca_certificate: ca.crt}\n" +
+                           storage));
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(CollectorSettingsFileTest, PostgresKeysAreRead) {
+  absl::StatusOr<CollectorSettings> settings =
+      Load("storage:\n  postgres:\n    host: 127.0.0.1\n    password_file: postgres.password\n");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  const config::v1::PostgresStorage& postgres = settings->config.storage().postgres();
+  EXPECT_EQ(postgres.host(), "127.0.0.1");
+  EXPECT_EQ(postgres.password_file(), "postgres.password");
+  EXPECT_EQ(postgres.dbname(), "vroeg");
+  EXPECT_FALSE(settings->config.storage().has_sqlite());
+
+  settings = Load("storage: {postgres: {}}\n");
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->config.storage().postgres().host(), "/var/run/postgresql");
+}
+
+TEST_F(CollectorSettingsFileTest, APasswordInTheFileItselfIsRefused) {
+  absl::StatusOr<CollectorSettings> settings =
+      Load("storage: {postgres: {host: db.example, password: geheim}}\n");
+  ASSERT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(settings.status().message()),
+              ::testing::HasSubstr("storage.postgres.password: unknown key"));
+}
+
+TEST_F(CollectorSettingsFileTest, BothBackendsAreRefused) {
+  absl::StatusOr<CollectorSettings> settings =
+      Load("storage: {sqlite: {path: collector.db}, postgres: {host: db.example}}\n");
+  ASSERT_EQ(settings.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(settings.status().message()),
+              ::testing::HasSubstr("set either storage.sqlite or storage.postgres, not both"));
 }
 
 struct BadEarlyWarning {

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -127,6 +129,118 @@ TEST_F(SqliteStoreTest, DatabaseOfANewerVersionIsRefused) {
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr(path_));
   EXPECT_THAT(store.status().message(), HasSubstr("written by a newer vroeg-collector"));
+}
+
+TEST_F(SqliteStoreTest, DatabaseWithANewerRecordedMigrationIsRefused) {
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (2, 'from a newer collector', "
+                       "'2030-01-01T00:00:00.000Z')"),
+              "");
+  }
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr(path_));
+  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 2"));
+  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 1"));
+  EXPECT_THAT(store.status().message(), HasSubstr("run the newer vroeg-collector"));
+  RawConnection raw(path_);
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "1");
+}
+
+TEST_F(SqliteStoreTest, NewDatabaseRecordsEachMigration) {
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());
+  RawConnection raw(path_);
+  EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
+                          "FROM schema_migrations"),
+            "1 submissions and observations with correction history");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations "
+                          "WHERE applied_at GLOB '20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*Z'"),
+            "1");
+}
+
+// A file written by the code before schema_migrations existed (tests/data/storage) keeps all its
+// data and behaves as one written now.
+TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) {
+  const char* source = std::getenv("VROEG_SOURCE_DIR");
+  ASSERT_NE(source, nullptr) << "run through ctest, which sets VROEG_SOURCE_DIR";
+  const std::string dump = vroeg::testing::ReadWholeFile(
+      std::string(source) + "/tests/data/storage/sqlite-v1-before-migrations.sql");
+  ASSERT_FALSE(dump.empty());
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec(dump), "");
+    ASSERT_EQ(raw.QueryText("SELECT count(*) FROM sqlite_schema WHERE name = 'schema_migrations'"),
+              "0");
+  }
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  {
+    RawConnection raw(path_);
+    EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
+                            "FROM schema_migrations"),
+              "1 adopted: made before schema_migrations existed");
+    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "1");
+  }
+
+  absl::StatusOr<StoreCounts> counts = (*store)->Counts();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->submissions, 3u);
+  EXPECT_EQ(counts->observations, 6u);
+  EXPECT_EQ(counts->current, 5u);
+  const absl::Time first = absl::FromUnixMicros(1767323045123456);
+  const SeriesKey waiting{"urn:vroeg:provider:12345678", "wachtenden", "verblijf", "GM0034"};
+  absl::StatusOr<std::vector<StoredObservation>> history =
+      (*store)->History(waiting, "2026-01-01", "2026-01-31");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].value, 12);
+  EXPECT_EQ((*history)[0].submission_id, "f-first");
+  EXPECT_EQ((*history)[0].received_at, first);
+  EXPECT_FALSE((*history)[0].current);
+  EXPECT_EQ((*history)[1].value, 14);
+  EXPECT_TRUE((*history)[1].current);
+  history = (*store)->History(
+      {"urn:vroeg:provider:12345678", "wachttijd_intake_weken", "verblijf", "GM0034"}, "2026-01-01",
+      "2026-01-31");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_TRUE(std::isnan((*history)[0].value));
+  int current = 0;
+  ASSERT_TRUE((*store)->ForEachCurrent([&](const StoredObservation&) { ++current; }).ok());
+  EXPECT_EQ(current, 5);
+
+  // Submission ids used before the adoption are still known, and corrections still chain.
+  SubmissionRecord resend;
+  resend.reporter = "urn:vroeg:provider:12345678";
+  resend.submission_id = "f-first";
+  resend.digest = "digest-first";
+  resend.received_at = first + absl::Hours(5);
+  absl::StatusOr<CommitResult> result = (*store)->Commit(resend);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->duplicate);
+  EXPECT_EQ(result->committed_at, first);
+  resend.digest = "other";
+  EXPECT_EQ((*store)->Commit(resend).status().code(), absl::StatusCode::kAlreadyExists);
+  SubmissionRecord third = Submission("f-third", {});
+  StoredObservation& correction = third.observations.emplace_back();
+  correction.series = waiting;
+  correction.period_start = "2026-01-01";
+  correction.period_end = "2026-01-31";
+  correction.granularity = type::v1::GRANULARITY_MONTH;
+  correction.value = 16;
+  result = (*store)->Commit(third);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->corrections, 1u);
+
+  store->reset();
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());
+  RawConnection raw(path_);
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "1");
 }
 
 TEST_F(SqliteStoreTest, DurabilitySettingsAreInEffect) {
