@@ -27,6 +27,7 @@
 #include "vroeg/agent/v1/agent_status.pb.h"
 #include "vroeg/agent/v1/spool.pb.h"
 #include "vroeg/api/v1/catalogue_service.pb.h"
+#include "vroeg/api/v1/export.pb.h"
 #include "vroeg/api/v1/observation.pb.h"
 #include "vroeg/api/v1/status.pb.h"
 #include "vroeg/api/v1/submission.pb.h"
@@ -162,6 +163,7 @@ std::vector<const FileDescriptor*> AnchorFiles() {
       api::v1::SubmitRequest::descriptor()->file(),
       api::v1::GetCatalogueRequest::descriptor()->file(),
       api::v1::GetStatusRequest::descriptor()->file(),
+      api::v1::ExportObservationsRequest::descriptor()->file(),
       catalogue::v1::Catalogue::descriptor()->file(),
       config::v1::Tls::descriptor()->file(),
       config::v1::CollectorConfig::descriptor()->file(),
