@@ -24,9 +24,11 @@ install(FILES "${VROEG_DEPLOY_DIR}/config/collector.yaml" DESTINATION /etc/vroeg
         COMPONENT collector)
 install(FILES "${VROEG_DEPLOY_DIR}/systemd/vroeg-collector.service"
         DESTINATION /lib/systemd/system COMPONENT collector)
-# The regional team's monitoring: Prometheus configuration and rules to copy into
-# /etc/prometheus, and the Grafana dashboards in the folder dashboards/provisioning names.
+# Monitoring of a region (prometheus.yml) and of the national level (national.yml): Prometheus
+# configurations and rules to copy into /etc/prometheus, and the Grafana dashboards in the folder
+# dashboards/provisioning names.
 install(FILES "${VROEG_DEPLOY_DIR}/prometheus/prometheus.yml"
+              "${VROEG_DEPLOY_DIR}/prometheus/national.yml"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/vroeg/prometheus" COMPONENT collector)
 install(DIRECTORY "${VROEG_DEPLOY_DIR}/prometheus/rules/"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/vroeg/prometheus/rules" COMPONENT collector

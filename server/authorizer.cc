@@ -10,8 +10,8 @@ namespace vroeg {
 namespace {
 
 constexpr absl::string_view kRules[] = {
-    "supervisor_submits", "other_reporter",     "region_not_member", "region_names_no_reporter",
-    "region_outside_own", "indicator_for_kind", "other_municipality"};
+    "supervisor_submits", "other_reporter",     "region_not_member",  "region_names_no_reporter",
+    "region_outside_own", "indicator_for_kind", "other_municipality", "export_not_allowed"};
 
 bool HasMunicipality(const config::v1::Region& region, absl::string_view code) {
   return std::any_of(region.municipalities().begin(), region.municipalities().end(),
@@ -38,6 +38,20 @@ absl::Status Authorizer::Deny(absl::string_view rule, const ReporterId& caller,
   refusals_->Add({{"rule", std::string(rule)}}).Increment();
   return absl::PermissionDeniedError(
       absl::StrCat(caller.Urn(), " is not allowed this: ", explanation, " (rule ", rule, ")"));
+}
+
+absl::Status Authorizer::AuthorizeExport(const ReporterId& caller,
+                                         const std::vector<std::string>& export_readers) const {
+  if (caller.kind == type::v1::REPORTER_KIND_SUPERVISOR) return absl::OkStatus();
+  if (caller.kind == type::v1::REPORTER_KIND_REGION &&
+      std::find(export_readers.begin(), export_readers.end(), caller.Urn()) !=
+          export_readers.end()) {
+    return absl::OkStatus();
+  }
+  return Deny("export_not_allowed", caller,
+              absl::StrCat("exports are for the supervisor and the region operators that the "
+                           "collector of ",
+                           region_.code(), " lists under export_readers"));
 }
 
 absl::StatusOr<SubmissionScope> Authorizer::AuthorizeSubmission(

@@ -34,6 +34,8 @@ struct SubmissionScope {
 //     municipality reporter must be a member of the forwarding region, and so must every
 //     observation's municipality, except for indicators with municipality_any_region (a
 //     provider's revenue from a municipality elsewhere), whose municipality places nothing.
+// and what an identity may export: the supervisor always; a region operator only when the
+// collector's configuration names it under export_readers; nobody else.
 // Every refusal is PERMISSION_DENIED with a message that names the identity and the rule, and is
 // counted in vroeg_authorization_refusals_total{rule}. Thread-safe.
 class Authorizer {
@@ -44,6 +46,11 @@ class Authorizer {
 
   absl::StatusOr<SubmissionScope> AuthorizeSubmission(const ReporterId& caller,
                                                       const api::v1::SubmitRequest& request) const;
+
+  // OK when `caller` may use the ExportService; `export_readers` are the normalised URNs of the
+  // configuration's export_readers. Refusals count under rule "export_not_allowed".
+  absl::Status AuthorizeExport(const ReporterId& caller,
+                               const std::vector<std::string>& export_readers) const;
 
  private:
   absl::Status Deny(absl::string_view rule, const ReporterId& caller,

@@ -26,6 +26,7 @@
 #include "server/client_trust.h"
 #include "server/early_warning/roles.h"
 #include "server/early_warning/settings.h"
+#include "server/export_service.h"
 #include "server/indicator_collectable.h"
 #include "server/ingestor.h"
 #include "server/latest_state.h"
@@ -51,6 +52,8 @@ constexpr uint32_t kMaxPostgresPoolSize = 64;
 constexpr const char* kPostgresSslModes[] = {"disable", "allow",     "prefer",
                                              "require", "verify-ca", "verify-full"};
 constexpr int kCommitWorkers = 4;
+// Exports run apart from commits, so that a long export never holds up a submission.
+constexpr int kExportWorkers = 2;
 constexpr uint32_t kDefaultMaxMessageBytes = 32 << 20;
 constexpr uint32_t kDefaultMaxObservations = 200000;
 constexpr uint32_t kDefaultSubmissionsPerMinute = 600;
@@ -213,6 +216,7 @@ class CollectorImpl : public Collector {
       server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     }
     workers_.reset();
+    export_workers_.reset();
     if (server_ != nullptr) {
       logger_->Info("stopped",
                     {{"audit_entries", audit_->entries()}, {"audit_head", audit_->head_hash()}});
@@ -324,6 +328,16 @@ class CollectorImpl : public Collector {
     self->status_ =
         std::make_unique<StatusService>(gate, config.region().code(), self->catalogue_,
                                         self->store_.get(), self->state_.get(), started);
+    self->export_workers_ = std::make_unique<WorkerPool>(kExportWorkers);
+    self->export_authorizer_ = std::make_unique<Authorizer>(
+        self->catalogue_, config.region(),
+        std::vector<config::v1::Region>(config.member_regions().begin(),
+                                        config.member_regions().end()),
+        self->registry_.get());
+    self->export_ = std::make_unique<ExportService>(
+        gate, self->export_workers_.get(), self->export_authorizer_.get(),
+        std::vector<std::string>(config.export_readers().begin(), config.export_readers().end()),
+        config.region().code(), self->catalogue_, self->store_.get());
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -334,6 +348,7 @@ class CollectorImpl : public Collector {
     builder.RegisterService(self->submission_.get());
     builder.RegisterService(self->catalogue_service_.get());
     builder.RegisterService(self->status_.get());
+    builder.RegisterService(self->export_.get());
     builder.SetMaxReceiveMessageSize(static_cast<int>(config.limits().max_message_bytes()));
     // Agents send keepalive pings every 60 s during calls; allow that rate instead of answering
     // it with GOAWAY (too_many_pings).
@@ -436,6 +451,9 @@ class CollectorImpl : public Collector {
   std::unique_ptr<SubmissionService> submission_;
   std::unique_ptr<CatalogueService> catalogue_service_;
   std::unique_ptr<StatusService> status_;
+  std::unique_ptr<WorkerPool> export_workers_;
+  std::unique_ptr<Authorizer> export_authorizer_;
+  std::unique_ptr<ExportService> export_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   absl::Mutex shutdown_mu_;
@@ -463,6 +481,20 @@ absl::Status ApplyCollectorDefaults(config::v1::CollectorConfig* config) {
   for (int i = 0; i < config->member_regions_size(); ++i) {
     VROEG_RETURN_IF_ERROR(NormaliseMembers(absl::StrCat("member_regions[", i, "]"),
                                            config->mutable_member_regions(i)));
+  }
+  for (int i = 0; i < config->export_readers_size(); ++i) {
+    auto reader = ParseReporterUrn(config->export_readers(i));
+    if (!reader.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("export_readers[", i, "]: ", reader.status().message()));
+    }
+    if (reader->kind != type::v1::REPORTER_KIND_REGION) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "export_readers[", i, "]: ", reader->Urn(),
+          " is not a region identity; list region operators (urn:vroeg:region:<code>) only, the "
+          "supervisor may export without being listed"));
+    }
+    config->set_export_readers(i, reader->Urn());
   }
   if (config->audit_log().empty()) {
     config->set_audit_log(DefaultAuditLog(

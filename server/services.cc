@@ -49,6 +49,13 @@ absl::StatusOr<VerifiedClient> AdmitCaller(const CallGate& gate,
 
 absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
                    const VerifiedClient* caller, AuditedCall call, const absl::Status& status) {
+  uint64_t seq = 0;
+  return Audit(gate, context, caller, std::move(call), status, &seq);
+}
+
+absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
+                   const VerifiedClient* caller, AuditedCall call, const absl::Status& status,
+                   uint64_t* seq) {
   AuditEvent event;
   event.time = gate.clock->Now();
   event.identity = caller != nullptr ? caller->reporter.Urn() : "unauthenticated";
@@ -60,7 +67,7 @@ absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
   event.outcome = status.ok() ? std::string(call.outcome) : "refused";
   event.code = absl::StatusCodeToString(status.code());
   event.reason = std::string(status.message());
-  absl::Status written = gate.audit->Append(event);
+  absl::Status written = gate.audit->Append(event, seq);
   if (written.ok()) return written;
   gate.logger->Error(
       "audit_write_failed",

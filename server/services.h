@@ -1,6 +1,7 @@
 #ifndef VROEG_SERVER_SERVICES_H_
 #define VROEG_SERVER_SERVICES_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -49,6 +50,10 @@ struct AuditedCall {
 };
 absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
                    const VerifiedClient* caller, AuditedCall call, const absl::Status& status);
+// The same, and on success sets `*seq` to the audit entry's sequence number.
+absl::Status Audit(const CallGate& gate, grpc::CallbackServerContext* context,
+                   const VerifiedClient* caller, AuditedCall call, const absl::Status& status,
+                   uint64_t* seq);
 
 // gRPC callback services. Each runs no blocking work on gRPC's threads; they are thread-safe
 // and borrow everything they are given, which must outlive the server.

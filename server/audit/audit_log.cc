@@ -647,6 +647,11 @@ AuditLog::AuditLog(std::string path, int fd, uint64_t entries, std::string head_
 AuditLog::~AuditLog() { ::close(fd_); }
 
 absl::Status AuditLog::Append(const AuditEvent& event) {
+  uint64_t seq = 0;
+  return Append(event, &seq);
+}
+
+absl::Status AuditLog::Append(const AuditEvent& event, uint64_t* seq) {
   if (event.time == absl::InfiniteFuture() || event.time == absl::InfinitePast()) {
     return absl::InvalidArgumentError("audit event without a time; set AuditEvent::time");
   }
@@ -655,6 +660,7 @@ absl::Status AuditLog::Append(const AuditEvent& event) {
   std::string hash;
   pending_ += FormatLine(last_entries_ + 1, event, last_hash_, &hash);
   ++last_entries_;
+  *seq = last_entries_;
   last_hash_ = std::move(hash);
   Waiter self;
   waiting_.push_back(&self);

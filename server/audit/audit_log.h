@@ -95,6 +95,9 @@ class AuditLog {
   // write is undone, and later appends are tried afresh; only when undoing it fails too does
   // every later append fail, until the collector restarts and Open removes the remains.
   absl::Status Append(const AuditEvent& event);
+  // The same, and on success sets `*seq` to the entry's sequence number, so that what the call
+  // answers can point at its record.
+  absl::Status Append(const AuditEvent& event, uint64_t* seq);
 
   // Number of entries on disk, i.e. the seq of the last one.
   uint64_t entries() const;

@@ -34,6 +34,29 @@ struct StoredObservation {
   absl::Time received_at;
   // False once a later submission replaced this value for the same series and period.
   bool current = true;
+  // For a value that is not current, as ForEachObservation reads it: the submission whose value
+  // replaced it, and when that submission was committed. Empty (and superseded_at unset) for the
+  // current value, and in what the other reads return.
+  std::string superseded_by_submission_id;
+  absl::Time superseded_at = absl::InfinitePast();
+};
+
+// Which stored observations ForEachObservation reads. Within one list the values are
+// alternatives; the conditions combine with AND; an empty list selects everything. Values are
+// compared exactly, as stored.
+struct ExportQuery {
+  // Inclusive bounds on period_end (YYYY-MM-DD); empty is open.
+  std::string period_end_from;
+  std::string period_end_to;
+  std::vector<std::string> reporters;
+  std::vector<std::string> indicators;
+  // "" selects organisation-level figures.
+  std::vector<std::string> care_forms;
+  // "" selects figures without a municipality.
+  std::vector<std::string> municipalities;
+  // False: the current value of every series and period only. True: every value ever stored,
+  // each superseded one with what replaced it.
+  bool history = false;
 };
 
 // One submission as the collector commits it: every observation shares reporter,
@@ -87,6 +110,16 @@ class ObservationStore {
                                                                  const std::string& period_end) = 0;
 
   virtual absl::StatusOr<StoreCounts> Counts() = 0;
+
+  // Calls `fn` for every observation `query` selects, in this order: period_end, period_start,
+  // reporter, indicator, care_form, municipality (each by its bytes) and, within one series and
+  // period, commit order (oldest first). Stops early, returning OK, when `fn` returns false.
+  // Everything comes from one snapshot: commits that end during the call are not seen. Memory
+  // does not grow with the number of rows (implementations step through a cursor). `fn` must
+  // not call back into the store. Errors: UNAVAILABLE when storage cannot be read; `fn` may
+  // then have been called for part of the rows.
+  virtual absl::Status ForEachObservation(
+      const ExportQuery& query, const std::function<bool(const StoredObservation&)>& fn) = 0;
 };
 
 // The ALREADY_EXISTS every implementation returns when `submission` reuses a submission id

@@ -141,6 +141,30 @@ constexpr const char* kDeclareCurrent =
     "WHERE o.superseded_by IS NULL";
 // Rows per round trip while streaming.
 constexpr const char* kFetchCurrent = "FETCH FORWARD 10000 FROM current_observations";
+// Every filter is a bound parameter; an empty bound or list selects everything. The joins on
+// superseded_by find the submission whose value replaced a row (NULL for a current one). id
+// follows commit order within a series and period; COLLATE "C" orders text by its bytes, as
+// SQLite does, whatever the database's collation.
+constexpr const char* kDeclareExport =
+    "DECLARE export_observations NO SCROLL CURSOR FOR "
+    "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
+    "o.period_end, o.granularity, o.value, s.submission_id, " VROEG_RECEIVED_US
+    ", ns.submission_id, (extract(epoch FROM ns.received_at) * 1000000)::bigint "
+    "FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
+    "LEFT JOIN observations AS n ON n.id = o.superseded_by "
+    "LEFT JOIN submissions AS ns ON ns.id = n.submission "
+    "WHERE ($1::boolean OR o.superseded_by IS NULL) "
+    "AND ($2::text = '' OR o.period_end >= $2::text) "
+    "AND ($3::text = '' OR o.period_end <= $3::text) "
+    "AND (cardinality($4::text[]) = 0 OR o.reporter = ANY ($4::text[])) "
+    "AND (cardinality($5::text[]) = 0 OR o.indicator = ANY ($5::text[])) "
+    "AND (cardinality($6::text[]) = 0 OR o.care_form = ANY ($6::text[])) "
+    "AND (cardinality($7::text[]) = 0 OR o.municipality = ANY ($7::text[])) "
+    "ORDER BY o.period_end COLLATE \"C\", o.period_start COLLATE \"C\", "
+    "o.reporter COLLATE \"C\", o.indicator COLLATE \"C\", o.care_form COLLATE \"C\", "
+    "o.municipality COLLATE \"C\", o.id";
+// Smaller batches than kFetchCurrent: an export's consumer sends each row on over the network.
+constexpr const char* kFetchExport = "FETCH FORWARD 1000 FROM export_observations";
 // Every correction superseded exactly one row, and no row is superseded twice.
 constexpr const char* kCounts =
     "SELECT count(*), coalesce(sum(observation_count), 0), coalesce(sum(corrections), 0) "
@@ -278,6 +302,21 @@ type::v1::Granularity GranularityValue(const PGresult* result, int row, int colu
     return type::v1::GRANULARITY_UNSPECIFIED;
   }
   return static_cast<type::v1::Granularity>(value);
+}
+
+// The first ten columns every observation read selects, in this order: reporter, indicator,
+// care form, municipality, period start and end, granularity, value, submission id, received at.
+void ReadObservation(const PGresult* rows, int row, StoredObservation* observation) {
+  CopyValue(rows, row, 0, &observation->series.reporter);
+  CopyValue(rows, row, 1, &observation->series.indicator);
+  CopyValue(rows, row, 2, &observation->series.care_form);
+  CopyValue(rows, row, 3, &observation->series.municipality);
+  CopyValue(rows, row, 4, &observation->period_start);
+  CopyValue(rows, row, 5, &observation->period_end);
+  observation->granularity = GranularityValue(rows, row, 6);
+  observation->value = ParseFloat(Value(rows, row, 7));
+  CopyValue(rows, row, 8, &observation->submission_id);
+  observation->received_at = absl::FromUnixMicros(Int64Value(rows, row, 9));
 }
 
 bool IsRetryable(absl::string_view sqlstate) {
@@ -873,20 +912,72 @@ absl::Status PostgresStore::ForEachCurrent(
     const PGresult* rows = batch.result.get();
     const int n = PQntuples(rows);
     for (int row = 0; row < n; ++row) {
-      CopyValue(rows, row, 0, &observation.series.reporter);
-      CopyValue(rows, row, 1, &observation.series.indicator);
-      CopyValue(rows, row, 2, &observation.series.care_form);
-      CopyValue(rows, row, 3, &observation.series.municipality);
-      CopyValue(rows, row, 4, &observation.period_start);
-      CopyValue(rows, row, 5, &observation.period_end);
-      observation.granularity = GranularityValue(rows, row, 6);
-      observation.value = ParseFloat(Value(rows, row, 7));
-      CopyValue(rows, row, 8, &observation.submission_id);
-      observation.received_at = absl::FromUnixMicros(Int64Value(rows, row, 9));
+      ReadObservation(rows, row, &observation);
       fn(observation);
     }
     if (n == 0) break;
   }
+  if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
+  return absl::OkStatus();
+}
+
+absl::Status PostgresStore::ForEachObservation(
+    const ExportQuery& query, const std::function<bool(const StoredObservation&)>& fn) {
+  const std::pair<absl::string_view, const std::vector<std::string>*> lists[] = {
+      {"reporters", &query.reporters},
+      {"indicators", &query.indicators},
+      {"care forms", &query.care_forms},
+      {"municipalities", &query.municipalities},
+  };
+  Params params;
+  params.Own(query.history ? "true" : "false").Add(query.period_end_from).Add(query.period_end_to);
+  for (const auto& [name, list] : lists) {
+    ArrayLiteral array;
+    for (const std::string& value : *list) {
+      if (HasNul(value)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("an export filter on ", name, " holds a NUL character"));
+      }
+      array.Add(value);
+    }
+    params.Own(std::move(array).Take());
+  }
+  if (HasNul(query.period_end_from) || HasNul(query.period_end_to)) {
+    return absl::InvalidArgumentError("an export's period_end range holds a NUL character");
+  }
+  VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  Connection& connection = *lease;
+  auto fail = [&](const Reply& reply) {
+    connection.RollbackIfActive();
+    return absl::UnavailableError(
+        absl::StrCat("reading observations for an export from PostgreSQL (", target_,
+                     ") failed: ", reply.Describe()));
+  };
+  // One snapshot for the whole scan, however long `fn` takes.
+  if (Reply r = connection.Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) {
+    return fail(r);
+  }
+  if (Reply r = connection.Run(kDeclareExport, params); !r.ok()) return fail(r);
+  // One object reused for every row, so that its strings keep their capacity.
+  StoredObservation observation;
+  bool more = true;
+  while (more) {
+    Reply batch = connection.Run(kFetchExport);
+    if (!batch.ok()) return fail(batch);
+    const PGresult* rows = batch.result.get();
+    const int n = PQntuples(rows);
+    more = n > 0;
+    for (int row = 0; row < n && more; ++row) {
+      ReadObservation(rows, row, &observation);
+      observation.current = PQgetisnull(rows, row, 10) != 0;
+      CopyValue(rows, row, 10, &observation.superseded_by_submission_id);
+      observation.superseded_at = observation.current
+                                      ? absl::InfinitePast()
+                                      : absl::FromUnixMicros(Int64Value(rows, row, 11));
+      more = fn(observation);
+    }
+  }
+  // Ends the transaction and with it the cursor, also when `fn` stopped early.
   if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
   return absl::OkStatus();
 }

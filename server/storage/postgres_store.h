@@ -59,8 +59,8 @@ struct PostgresStoreOptions {
 // possibly everything: a retry is then answered as a duplicate); every idle connection of the
 // pool is then opened afresh before its next use.
 //
-// Thread-safety: thread-safe. ForEachCurrent holds one connection while it calls `fn`, which must
-// not call back into the store (with a pool of one that would wait forever).
+// Thread-safety: thread-safe. ForEachCurrent and ForEachObservation hold one connection while they
+// call `fn`, which must not call back into the store (with a pool of one that would wait forever).
 //
 // Errors: Commit, ForEachCurrent, History and Counts return UNAVAILABLE with PostgreSQL's message
 // when the server cannot be reached or the statement fails; a failed Commit has written nothing
@@ -100,6 +100,11 @@ class PostgresStore : public ObservationStore {
   absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,
                                                          const std::string& period_start,
                                                          const std::string& period_end) override;
+  // A cursor in a REPEATABLE READ READ ONLY transaction, fetched 1000 rows at a time; every
+  // filter is a bound parameter. Also INVALID_ARGUMENT for a filter value holding a NUL
+  // character (nothing stored holds one).
+  absl::Status ForEachObservation(const ExportQuery& query,
+                                  const std::function<bool(const StoredObservation&)>& fn) override;
   // Sums per-submission figures kept with each submission, so it reads the submissions table
   // only, never the (much larger) observations.
   absl::StatusOr<StoreCounts> Counts() override;

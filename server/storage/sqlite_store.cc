@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -107,10 +109,26 @@ constexpr const char* kCurrent =
     "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us "
     "FROM observations AS o INDEXED BY observations_current "
     "CROSS JOIN submissions AS s ON s.id = o.submission WHERE o.superseded_by IS NULL";
+// ForEachObservation appends its filters and kExportOrder. The joins on superseded_by find the
+// submission whose value replaced a row (NULL for a current one).
+constexpr const char* kExportSelect =
+    "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
+    "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us, "
+    "ns.submission_id, ns.received_at_us "
+    "FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
+    "LEFT JOIN observations AS n ON n.id = o.superseded_by "
+    "LEFT JOIN submissions AS ns ON ns.id = n.submission WHERE 1";
+// id follows commit order within a series and period. BINARY collation: byte order.
+constexpr const char* kExportOrder =
+    " ORDER BY o.period_end, o.period_start, o.reporter, o.indicator, o.care_form, "
+    "o.municipality, o.id";
 constexpr const char* kCount =
     "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM observations), "
     "(SELECT count(*) FROM observations INDEXED BY observations_current "
     "WHERE superseded_by IS NULL)";
+
+// How long an export's reader waits for a lock (e.g. while a checkpoint resets the WAL).
+constexpr absl::Duration kReaderBusyTimeout = absl::Seconds(5);
 
 constexpr absl::string_view kOpenHint =
     "check that the directory exists and is writable by the collector's user and that the disk "
@@ -347,6 +365,21 @@ absl::Status Migrate(const std::string& path, sqlite3* db) {
   }
 }
 
+// The first ten columns every observation query selects, in this order: reporter, indicator,
+// care form, municipality, period start and end, granularity, value, submission id, received at.
+void ReadObservation(sqlite3_stmt* row, StoredObservation* observation) {
+  ColumnText(row, 0, &observation->series.reporter);
+  ColumnText(row, 1, &observation->series.indicator);
+  ColumnText(row, 2, &observation->series.care_form);
+  ColumnText(row, 3, &observation->series.municipality);
+  ColumnText(row, 4, &observation->period_start);
+  ColumnText(row, 5, &observation->period_end);
+  observation->granularity = ColumnGranularity(row, 6);
+  observation->value = ColumnValue(row, 7);
+  ColumnText(row, 8, &observation->submission_id);
+  observation->received_at = FromMicros(sqlite3_column_int64(row, 9));
+}
+
 }  // namespace
 
 void SqliteStore::Deleter::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -540,16 +573,7 @@ absl::Status SqliteStore::ForEachCurrent(const std::function<void(const StoredOb
   StoredObservation observation;
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    ColumnText(stmt, 0, &observation.series.reporter);
-    ColumnText(stmt, 1, &observation.series.indicator);
-    ColumnText(stmt, 2, &observation.series.care_form);
-    ColumnText(stmt, 3, &observation.series.municipality);
-    ColumnText(stmt, 4, &observation.period_start);
-    ColumnText(stmt, 5, &observation.period_end);
-    observation.granularity = ColumnGranularity(stmt, 6);
-    observation.value = ColumnValue(stmt, 7);
-    ColumnText(stmt, 8, &observation.submission_id);
-    observation.received_at = FromMicros(sqlite3_column_int64(stmt, 9));
+    ReadObservation(stmt, &observation);
     observation.current = true;
     fn(observation);
   }
@@ -557,6 +581,74 @@ absl::Status SqliteStore::ForEachCurrent(const std::function<void(const StoredOb
     return absl::UnavailableError(absl::StrCat("reading current observations from '", path_,
                                                "' failed: ", SqliteMessage(db_.get(), rc)));
   }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::ForEachObservation(
+    const ExportQuery& query, const std::function<bool(const StoredObservation&)>& fn) {
+  // Only placeholders go into the SQL; every value is bound.
+  std::string sql = kExportSelect;
+  std::vector<const std::string*> values;
+  if (!query.history) absl::StrAppend(&sql, " AND o.superseded_by IS NULL");
+  if (!query.period_end_from.empty()) {
+    absl::StrAppend(&sql, " AND o.period_end >= ?");
+    values.push_back(&query.period_end_from);
+  }
+  if (!query.period_end_to.empty()) {
+    absl::StrAppend(&sql, " AND o.period_end <= ?");
+    values.push_back(&query.period_end_to);
+  }
+  const std::pair<const char*, const std::vector<std::string>*> lists[] = {
+      {"o.reporter", &query.reporters},
+      {"o.indicator", &query.indicators},
+      {"o.care_form", &query.care_forms},
+      {"o.municipality", &query.municipalities},
+  };
+  for (const auto& [column, list] : lists) {
+    if (list->empty()) continue;
+    absl::StrAppend(&sql, " AND ", column, " IN (");
+    for (size_t i = 0; i < list->size(); ++i) {
+      absl::StrAppend(&sql, i == 0 ? "?" : ", ?");
+      values.push_back(&(*list)[i]);
+    }
+    absl::StrAppend(&sql, ")");
+  }
+  absl::StrAppend(&sql, kExportOrder);
+
+  // A connection of its own, read-only: in WAL mode it reads its snapshot while commits go on
+  // through the store's connection, however slowly `fn` takes the rows.
+  sqlite3* raw_db = nullptr;
+  int rc =
+      sqlite3_open_v2(path_.c_str(), &raw_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db reader(raw_db);
+  sqlite3* db = reader.get();
+  auto fail = [&](int code) {
+    return absl::UnavailableError(absl::StrCat("reading observations for an export from '", path_,
+                                               "' failed: ", SqliteMessage(db, code)));
+  };
+  if (rc != SQLITE_OK) return fail(rc);
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(kReaderBusyTimeout)));
+  sqlite3_stmt* raw = nullptr;
+  rc = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr);
+  Stmt stmt(raw);
+  if (rc != SQLITE_OK) return fail(rc);
+  for (size_t i = 0; i < values.size() && rc == SQLITE_OK; ++i) {
+    rc = BindOne(stmt.get(), static_cast<int>(i + 1), absl::string_view(*values[i]));
+  }
+  if (rc != SQLITE_OK) return fail(rc);
+  // One object reused for every row, so that its strings keep their capacity.
+  StoredObservation observation;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    sqlite3_stmt* row = stmt.get();
+    ReadObservation(row, &observation);
+    observation.current = sqlite3_column_type(row, 10) == SQLITE_NULL;
+    ColumnText(row, 10, &observation.superseded_by_submission_id);
+    observation.superseded_at =
+        observation.current ? absl::InfinitePast() : FromMicros(sqlite3_column_int64(row, 11));
+    if (!fn(observation)) return absl::OkStatus();
+  }
+  if (rc != SQLITE_DONE) return fail(rc);
   return absl::OkStatus();
 }
 

@@ -37,11 +37,13 @@ struct SqliteStoreOptions {
 //
 // Thread-safety: thread-safe. The store holds one SQLite connection behind a mutex, so calls are
 // serialised; ForEachCurrent holds the mutex for the whole scan and `fn` must not call back into
-// the store (that would deadlock). Several processes may open the same file; they then wait for
-// each other's writes for up to SqliteStoreOptions::busy_timeout.
+// the store (that would deadlock). ForEachObservation reads through a connection of its own.
+// Several processes may open the same file; they then wait for each other's writes for up to
+// SqliteStoreOptions::busy_timeout.
 //
-// Errors: Commit, ForEachCurrent, History and Counts return UNAVAILABLE with SQLite's message when
-// SQLite fails (locked, I/O error, disk full, ...); a failed Commit has written nothing.
+// Errors: Commit, ForEachCurrent, ForEachObservation, History and Counts return UNAVAILABLE with
+// SQLite's message when SQLite fails (locked, I/O error, disk full, ...); a failed Commit has
+// written nothing.
 class SqliteStore : public ObservationStore {
  public:
   // The effective settings of the connection, read back from SQLite.
@@ -80,6 +82,11 @@ class SqliteStore : public ObservationStore {
   // Counts are kept in memory and recounted only after another connection wrote the file, so
   // this is cheap enough for every metrics scrape.
   absl::StatusOr<StoreCounts> Counts() override;
+  // One SELECT stepped row by row on a read-only connection of its own, opened for the call:
+  // SQLite (in WAL mode) reads it in one snapshot while commits continue, and sorts beyond its
+  // cache in temporary files.
+  absl::Status ForEachObservation(const ExportQuery& query,
+                                  const std::function<bool(const StoredObservation&)>& fn) override;
 
   // For start-up logs and tests. Errors: UNAVAILABLE.
   absl::StatusOr<Settings> ReadSettings();

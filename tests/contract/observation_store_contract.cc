@@ -488,6 +488,237 @@ TEST_P(ObservationStoreContractTest, ConcurrentCommitsAllLand) {
   }
 }
 
+// ForEachObservation's fields as one line, so that expectations show order and content at once:
+// "reporter indicator care_form municipality start..end value submission [current|>by@time]".
+std::string ExportLine(const StoredObservation& o) {
+  return absl::StrCat(o.series.reporter, " ", o.series.indicator, " '", o.series.care_form, "' '",
+                      o.series.municipality, "' ", o.period_start, "..", o.period_end, " ", o.value,
+                      " ", o.submission_id, " ",
+                      o.current
+                          ? std::string("current")
+                          : absl::StrCat(">", o.superseded_by_submission_id, "@",
+                                         absl::FormatTime(o.superseded_at, absl::UTCTimeZone())));
+}
+
+std::vector<std::string> ExportLines(ObservationStore& store, const ExportQuery& query) {
+  std::vector<std::string> lines;
+  absl::Status status = store.ForEachObservation(query, [&](const StoredObservation& o) {
+    lines.push_back(ExportLine(o));
+    return true;
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return lines;
+}
+
+constexpr char kQuarter[] = "2026-01-01";
+constexpr char kQuarterEnd[] = "2026-03-31";
+const absl::Time kT1 = kT0 + absl::Hours(1);
+const absl::Time kT2 = kT0 + absl::Hours(2);
+const absl::Time kT3 = kT0 + absl::Hours(3);
+
+std::string At(absl::Time t) { return absl::FormatTime(t, absl::UTCTimeZone()); }
+
+// Committed out of export order, with a value corrected twice.
+void CommitExportFixture(ObservationStore& store) {
+  ASSERT_TRUE(store
+                  .Commit(Sub(kProvider, "s1", "d1", kT0,
+                              {Obs("wachtenden", "jeugdhulp_verblijf", "GM0303", 7, kFebruary,
+                                   kFebruaryEnd),
+                               Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 10),
+                               Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 30, kQuarter,
+                                   kQuarterEnd, type::v1::GRANULARITY_QUARTER),
+                               Obs("instroom", "", "", 3)}))
+                  .ok());
+  ASSERT_TRUE(
+      store
+          .Commit(Sub(kOtherProvider, "s1", "d2", kT1,
+                      {Obs("instroom", "jeugdhulp_ambulant", "", 1, kFebruary, kFebruaryEnd),
+                       Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 40)}))
+          .ok());
+  ASSERT_TRUE(store
+                  .Commit(Sub(kProvider, "s2", "d3", kT2,
+                              {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 12)}))
+                  .ok());
+  ASSERT_TRUE(store
+                  .Commit(Sub(kProvider, "s3", "d4", kT3,
+                              {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 13)}))
+                  .ok());
+}
+
+// The fixture's lines in export order, history included.
+struct FixtureLines {
+  const std::string provider = kProvider;
+  const std::string other = kOtherProvider;
+  std::string instroom_jan = provider + " instroom '' '' 2026-01-01..2026-01-31 3 s1 current";
+  std::string wacht_jan_10 = provider + " wachtenden 'jeugdhulp_verblijf' 'GM0034' " +
+                             "2026-01-01..2026-01-31 10 s1 >s2@" + At(kT2);
+  std::string wacht_jan_12 = provider + " wachtenden 'jeugdhulp_verblijf' 'GM0034' " +
+                             "2026-01-01..2026-01-31 12 s2 >s3@" + At(kT3);
+  std::string wacht_jan_13 =
+      provider + " wachtenden 'jeugdhulp_verblijf' 'GM0034' 2026-01-01..2026-01-31 13 s3 current";
+  std::string other_jan =
+      other + " wachtenden 'jeugdhulp_verblijf' 'GM0034' 2026-01-01..2026-01-31 40 s1 current";
+  std::string wacht_feb =
+      provider + " wachtenden 'jeugdhulp_verblijf' 'GM0303' 2026-02-01..2026-02-28 7 s1 current";
+  std::string other_feb =
+      other + " instroom 'jeugdhulp_ambulant' '' 2026-02-01..2026-02-28 1 s1 current";
+  std::string quarter_line =
+      provider + " wachtenden 'jeugdhulp_verblijf' 'GM0034' 2026-01-01..2026-03-31 30 s1 current";
+};
+
+TEST_P(ObservationStoreContractTest, ForEachObservationOnEmptyStoreCallsNothing) {
+  ExportQuery query;
+  EXPECT_THAT(ExportLines(*store_, query), IsEmpty());
+  query.history = true;
+  EXPECT_THAT(ExportLines(*store_, query), IsEmpty());
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationYieldsCurrentValuesInExportOrder) {
+  const FixtureLines expected;
+  CommitExportFixture(*store_);
+  EXPECT_THAT(ExportLines(*store_, ExportQuery()),
+              ElementsAre(expected.instroom_jan, expected.wacht_jan_13, expected.other_jan,
+                          expected.wacht_feb, expected.other_feb, expected.quarter_line));
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationHistoryShowsWhatSupersededEachValue) {
+  const FixtureLines expected;
+  CommitExportFixture(*store_);
+  ExportQuery query;
+  query.history = true;
+  EXPECT_THAT(ExportLines(*store_, query),
+              ElementsAre(expected.instroom_jan, expected.wacht_jan_10, expected.wacht_jan_12,
+                          expected.wacht_jan_13, expected.other_jan, expected.wacht_feb,
+                          expected.other_feb, expected.quarter_line));
+
+  // Every field of a superseded row, not only those in the line.
+  std::vector<StoredObservation> rows;
+  ASSERT_TRUE(store_
+                  ->ForEachObservation(query,
+                                       [&](const StoredObservation& o) {
+                                         rows.push_back(o);
+                                         return true;
+                                       })
+                  .ok());
+  ASSERT_THAT(rows, SizeIs(8));
+  EXPECT_THAT(rows[1], Version(10, "s1", kT0, false));
+  EXPECT_EQ(rows[1].granularity, type::v1::GRANULARITY_MONTH);
+  EXPECT_EQ(rows[1].superseded_at, kT2);
+  EXPECT_EQ(rows[3].superseded_by_submission_id, "");
+  EXPECT_EQ(rows[3].superseded_at, absl::InfinitePast());
+  EXPECT_EQ(rows[7].granularity, type::v1::GRANULARITY_QUARTER);
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationFiltersOnInclusivePeriodEnd) {
+  const FixtureLines expected;
+  CommitExportFixture(*store_);
+  ExportQuery query;
+  query.period_end_from = kFebruaryEnd;
+  EXPECT_THAT(ExportLines(*store_, query),
+              ElementsAre(expected.wacht_feb, expected.other_feb, expected.quarter_line));
+  query.period_end_to = kFebruaryEnd;
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.wacht_feb, expected.other_feb));
+  query.period_end_from = "";
+  query.period_end_to = "2026-02-27";
+  EXPECT_THAT(ExportLines(*store_, query),
+              ElementsAre(expected.instroom_jan, expected.wacht_jan_13, expected.other_jan));
+  // A quarter belongs to the range its end falls in, not to the one it starts in.
+  query.period_end_from = "2026-03-01";
+  query.period_end_to = "2026-03-31";
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.quarter_line));
+  query.period_end_from = "2026-04-01";
+  query.period_end_to = "";
+  EXPECT_THAT(ExportLines(*store_, query), IsEmpty());
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationFiltersOnReportersAndIndicators) {
+  const FixtureLines expected;
+  CommitExportFixture(*store_);
+  ExportQuery query;
+  query.reporters = {kOtherProvider};
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.other_jan, expected.other_feb));
+  query.reporters = {kOtherProvider, kProvider};
+  EXPECT_THAT(ExportLines(*store_, query), SizeIs(6));
+  query.reporters = {"urn:vroeg:provider:00000000"};
+  EXPECT_THAT(ExportLines(*store_, query), IsEmpty());
+  query.reporters.clear();
+  query.indicators = {"instroom"};
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.instroom_jan, expected.other_feb));
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationEmptyCodeSelectsFiguresWithoutOne) {
+  const FixtureLines expected;
+  CommitExportFixture(*store_);
+  ExportQuery query;
+  query.care_forms = {""};
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.instroom_jan));
+  query.care_forms = {"jeugdhulp_ambulant", ""};
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.instroom_jan, expected.other_feb));
+  query.care_forms.clear();
+  query.municipalities = {""};
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.instroom_jan, expected.other_feb));
+  query.municipalities = {"GM0303"};
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.wacht_feb));
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationCombinesFiltersWithAnd) {
+  const FixtureLines expected;
+  CommitExportFixture(*store_);
+  ExportQuery query;
+  query.history = true;
+  query.reporters = {kProvider};
+  query.municipalities = {"GM0034"};
+  query.care_forms = {"jeugdhulp_verblijf"};
+  query.indicators = {"wachtenden", "instroom"};
+  query.period_end_to = kJanuaryEnd;
+  EXPECT_THAT(ExportLines(*store_, query),
+              ElementsAre(expected.wacht_jan_10, expected.wacht_jan_12, expected.wacht_jan_13));
+  query.history = false;
+  EXPECT_THAT(ExportLines(*store_, query), ElementsAre(expected.wacht_jan_13));
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationStopsWhenFnReturnsFalse) {
+  const FixtureLines expected;
+  CommitExportFixture(*store_);
+  ExportQuery query;
+  query.history = true;
+  std::vector<std::string> lines;
+  absl::Status status = store_->ForEachObservation(query, [&](const StoredObservation& o) {
+    lines.push_back(ExportLine(o));
+    return lines.size() < 2;
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_THAT(lines, ElementsAre(expected.instroom_jan, expected.wacht_jan_10));
+
+  // Nothing of the stopped read lingers: the store writes and reads as before.
+  ASSERT_TRUE(
+      store_
+          ->Commit(Sub(kOtherProvider, "s2", "d5", kT3,
+                       {Obs("instroom", "jeugdhulp_ambulant", "", 2, kFebruary, kFebruaryEnd)}))
+          .ok());
+  query.reporters = {kOtherProvider};
+  query.indicators = {"instroom"};
+  EXPECT_THAT(
+      ExportLines(*store_, query),
+      ElementsAre(expected.other +
+                      " instroom 'jeugdhulp_ambulant' '' 2026-02-01..2026-02-28 1 s1 >s2@" +
+                      At(kT3),
+                  expected.other + " instroom 'jeugdhulp_ambulant' '' 2026-02-01..2026-02-28 2 s2 "
+                                   "current"));
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationSurvivesReopen) {
+  const FixtureLines expected;
+  CommitExportFixture(*store_);
+  Reopen();
+  ExportQuery query;
+  query.history = true;
+  EXPECT_THAT(ExportLines(*store_, query),
+              ElementsAre(expected.instroom_jan, expected.wacht_jan_10, expected.wacht_jan_12,
+                          expected.wacht_jan_13, expected.other_jan, expected.wacht_feb,
+                          expected.other_feb, expected.quarter_line));
+}
+
 }  // namespace
 
 void ObservationStoreContractTest::SetUp() {

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -20,7 +19,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/identity.h"
@@ -28,18 +26,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/dashboard_queries.h"
-#include "tests/support/http_get.h"
 #include "tests/support/process.h"
 #include "tests/support/prometheus_api.h"
+#include "tests/support/prometheus_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_region.h"
 #include "tools/demo/flevoland_scenario.h"
-#include "yaml-cpp/yaml.h"
 
 namespace vroeg::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 // About nine months: two whole quarters for the finance figures, and more than the three
 // previous periods the trends compare with, for weeks and for months.
@@ -72,13 +67,6 @@ const std::set<std::string> kExpectedAlerts = {
     R"(JeugdzorgCapacityConcentrated{care_form="multidisciplinair_ggz_complex",reporter="98990047"})",
 };
 
-// The full path of `program` on PATH, or empty.
-std::string FindProgram(const std::string& program) {
-  auto result = RunCommand({"/bin/sh", "-c", absl::StrCat("command -v ", program)});
-  if (!result.ok() || result->exit_code != 0) return "";
-  return std::string(absl::StripAsciiWhitespace(result->out));
-}
-
 // alertname{label="value",...} with the labels that tell alerts of one name apart, sorted.
 std::string AlertKey(const PromSample& alert) {
   std::vector<std::string> labels;
@@ -94,102 +82,6 @@ std::string Difference(const std::set<std::string>& a, const std::set<std::strin
   std::vector<std::string> only;
   std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only));
   return only.empty() ? "(none)" : absl::StrCat("\n  ", absl::StrJoin(only, "\n  "));
-}
-
-// The repository's deploy/prometheus/prometheus.yml with only what a test must change: the
-// collector's address, 1 s intervals (and the scrape timeout, which may not exceed them) and
-// the rule files.
-absl::StatusOr<std::string> PrometheusConfig(int metrics_port, const std::string& rules_dir) {
-  const std::string path = SourceDir() + "/deploy/prometheus/prometheus.yml";
-  try {
-    YAML::Node config = YAML::LoadFile(path);
-    config["global"]["scrape_interval"] = kInterval;
-    config["global"]["evaluation_interval"] = kInterval;
-    config["global"]["scrape_timeout"] = kInterval;
-    config["rule_files"] = std::vector<std::string>{rules_dir + "/*.yml"};
-    int jobs = 0;
-    for (YAML::Node job : config["scrape_configs"]) {
-      if (job["job_name"].as<std::string>() != "vroeg-collector") continue;
-      ++jobs;
-      for (const char* key : {"scrape_interval", "scrape_timeout"}) {
-        if (job[key]) job[key] = kInterval;
-      }
-      job["static_configs"] =
-          YAML::Load(absl::StrCat("[{targets: ['127.0.0.1:", metrics_port, "']}]"));
-    }
-    if (jobs != 1) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, " has ", jobs, " scrape jobs named vroeg-collector, not 1"));
-    }
-    YAML::Emitter out;
-    out << config;
-    return std::string(out.c_str());
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path, ": ", e.what()));
-  }
-}
-
-// Copies the repository's rule files into `to_dir` with every `for:` set to 0s, so that an
-// alert fires at the first evaluation that finds its condition, and every rule group's own
-// `interval:` (if any) set to the test's. The `for:` durations themselves are covered by the
-// promtool unit tests in tests/rules.
-absl::Status CopyRulesWithoutFor(const std::string& to_dir) {
-  const fs::path from = fs::path(SourceDir()) / "deploy/prometheus/rules";
-  std::vector<fs::path> files;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(from, error)) {
-    if (entry.path().extension() == ".yml") files.push_back(entry.path());
-  }
-  if (error || files.empty()) {
-    return absl::NotFoundError(absl::StrCat("no rule files in ", from.string()));
-  }
-  fs::create_directories(to_dir);
-  int durations = 0;
-  for (const fs::path& file : files) {
-    std::vector<std::string> lines = absl::StrSplit(ReadWholeFile(file.string()), '\n');
-    for (std::string& line : lines) {
-      const absl::string_view text = absl::StripLeadingAsciiWhitespace(line);
-      const std::string indent = line.substr(0, line.size() - text.size());
-      if (absl::StartsWith(text, "for:")) {
-        line = indent + "for: 0s";
-        ++durations;
-      } else if (absl::StartsWith(text, "interval:")) {
-        line = absl::StrCat(indent, "interval: ", kInterval);
-      }
-    }
-    WriteFile((fs::path(to_dir) / file.filename()).string(), absl::StrJoin(lines, "\n"));
-  }
-  if (durations == 0) return absl::NotFoundError(absl::StrCat("no `for:` in ", from.string()));
-  return absl::OkStatus();
-}
-
-// A real Prometheus on a free loopback port. It cannot take port 0, so a port that was free a
-// moment ago is tried, and another one when something took it in between.
-absl::StatusOr<std::unique_ptr<BackgroundProcess>> StartPrometheus(const std::string& binary,
-                                                                   const std::string& config,
-                                                                   const std::string& dir,
-                                                                   int* port) {
-  absl::Status last = absl::UnknownError("not started");
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    auto free_port = FreeLoopbackPort();
-    if (!free_port.ok()) return free_port.status();
-    const std::string log = absl::StrCat(dir, "/prometheus-", attempt, ".log");
-    auto process = BackgroundProcess::Start(
-        {binary, "--config.file=" + config,
-         absl::StrCat("--storage.tsdb.path=", dir, "/prometheus-data-", attempt),
-         absl::StrCat("--web.listen-address=127.0.0.1:", *free_port)},
-        log);
-    if (!process.ok()) return process.status();
-    auto ready =
-        (*process)->WaitForLogLine("Server is ready to receive web requests", absl::Seconds(60));
-    if (ready.ok()) {
-      *port = *free_port;
-      return process;
-    }
-    last = ready.status();
-    if (!absl::StrContains((*process)->Log(), "address already in use")) return last;
-  }
-  return last;
 }
 
 // Outcome of one `vroeg-agent submit` of a reporter's whole history.
@@ -366,10 +258,12 @@ TEST(EarlyWarningTest, ScenarioRaisesExactlyItsAlertsAndEveryDashboardQueryEvalu
                                              << delivery.result->out << delivery.result->err;
   }
 
-  auto config = PrometheusConfig((*collector)->metrics_port(), region.dir() + "/rules");
+  auto config = RegionalPrometheusConfig((*collector)->metrics_port(), region.dir() + "/rules",
+                                         "flevoland", kInterval);
   ASSERT_TRUE(config.ok()) << config.status();
   WriteFile(region.dir() + "/prometheus.yml", *config);
-  const absl::Status rules = CopyRulesWithoutFor(region.dir() + "/rules");
+  const absl::Status rules = CopyRulesWithoutFor(SourceDir() + "/deploy/prometheus/rules",
+                                                 region.dir() + "/rules", kInterval);
   ASSERT_TRUE(rules.ok()) << rules;
   int port = 0;
   auto server = StartPrometheus(prometheus, region.dir() + "/prometheus.yml", region.dir(), &port);

@@ -1,9 +1,13 @@
 #include "tests/fakes/fake_observation_store.h"
 
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <map>
+#include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -45,6 +49,25 @@ StoredObservation ToStored(const PeriodKey& key, const Version& version, bool cu
   observation.received_at = version.received_at;
   observation.current = current;
   return observation;
+}
+
+bool Selects(const std::vector<std::string>& values, const std::string& value) {
+  return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
+}
+
+bool Selects(const ExportQuery& query, const PeriodKey& key) {
+  return (query.period_end_from.empty() || key.period_end >= query.period_end_from) &&
+         (query.period_end_to.empty() || key.period_end <= query.period_end_to) &&
+         Selects(query.reporters, key.series.reporter) &&
+         Selects(query.indicators, key.series.indicator) &&
+         Selects(query.care_forms, key.series.care_form) &&
+         Selects(query.municipalities, key.series.municipality);
+}
+
+// The export order of whole series and periods; within one, versions stay in commit order.
+bool ExportsBefore(const PeriodKey& a, const PeriodKey& b) {
+  return std::tie(a.period_end, a.period_start, a.series) <
+         std::tie(b.period_end, b.period_start, b.series);
 }
 
 }  // namespace
@@ -137,6 +160,32 @@ absl::StatusOr<std::vector<StoredObservation>> FakeObservationStore::History(
     history.push_back(ToStored(key, versions[i], /*current=*/i + 1 == versions.size()));
   }
   return history;
+}
+
+absl::Status FakeObservationStore::ForEachObservation(
+    const ExportQuery& query, const std::function<bool(const StoredObservation&)>& fn) {
+  absl::MutexLock lock(&data_->mu);
+  using Entry = std::pair<const PeriodKey, std::vector<Version>>;
+  std::vector<const Entry*> selected;
+  for (const Entry& entry : data_->versions) {
+    if (Selects(query, entry.first)) selected.push_back(&entry);
+  }
+  std::sort(selected.begin(), selected.end(),
+            [](const Entry* a, const Entry* b) { return ExportsBefore(a->first, b->first); });
+  for (const Entry* entry : selected) {
+    const std::vector<Version>& versions = entry->second;
+    const size_t first = query.history ? 0 : versions.size() - 1;
+    for (size_t i = first; i < versions.size(); ++i) {
+      const bool current = i + 1 == versions.size();
+      StoredObservation observation = ToStored(entry->first, versions[i], current);
+      if (!current) {
+        observation.superseded_by_submission_id = versions[i + 1].submission_id;
+        observation.superseded_at = versions[i + 1].received_at;
+      }
+      if (!fn(observation)) return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<StoreCounts> FakeObservationStore::Counts() {

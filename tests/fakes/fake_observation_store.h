@@ -19,8 +19,8 @@ namespace vroeg {
 // Handles made by NewHandle() share the data, which outlives any one handle; destroying a handle
 // and using another stands in for a process restart.
 //
-// Thread-safety: thread-safe. ForEachCurrent holds a lock while it calls `fn`, which must not
-// call back into the store.
+// Thread-safety: thread-safe. ForEachCurrent and ForEachObservation hold a lock while they call
+// `fn`, which must not call back into the store.
 class FakeObservationStore : public ObservationStore {
  public:
   // An empty store.
@@ -42,6 +42,9 @@ class FakeObservationStore : public ObservationStore {
                                                          const std::string& period_start,
                                                          const std::string& period_end) override;
   absl::StatusOr<StoreCounts> Counts() override;
+  // Sorts the selected rows in memory: a fake needs no cursor.
+  absl::Status ForEachObservation(const ExportQuery& query,
+                                  const std::function<bool(const StoredObservation&)>& fn) override;
 
  private:
   struct Data;

@@ -128,16 +128,19 @@ run_build() {
 
   expect_deb_files "$agent_deb" etc/vroeg/agent.yaml lib/systemd/system/vroeg-agent.service \
     usr/bin/vroeg-agent
-  local dashboards=() dashboard
-  for dashboard in "$VROEG_SOURCE_DIR"/dashboards/*.json; do
-    dashboards+=("usr/share/vroeg/dashboards/${dashboard##*/}")
+  # Every dashboard and every Prometheus file of the repository, so that one added there cannot
+  # be left out of the package.
+  local monitoring=() file
+  for file in "$VROEG_SOURCE_DIR"/dashboards/*.json; do
+    monitoring+=("usr/share/vroeg/dashboards/${file##*/}")
   done
+  while IFS= read -r file; do
+    monitoring+=("usr/share/vroeg/prometheus/${file#"$VROEG_SOURCE_DIR"/deploy/prometheus/}")
+  done < <(find "$VROEG_SOURCE_DIR/deploy/prometheus" -name '*.yml' -type f)
   expect_deb_files "$collector_deb" etc/vroeg/collector.yaml \
     lib/systemd/system/vroeg-collector.service usr/bin/vroeg-collector usr/bin/vroegctl \
-    usr/share/vroeg/prometheus/prometheus.yml usr/share/vroeg/prometheus/rules/alerts.yml \
-    usr/share/vroeg/prometheus/rules/recording.yml \
     usr/share/vroeg/grafana-provisioning/dashboards.yaml \
-    usr/share/vroeg/grafana-provisioning/datasources.yaml "${dashboards[@]}"
+    usr/share/vroeg/grafana-provisioning/datasources.yaml "${monitoring[@]}"
   expect_deb_files "$common_deb" usr/share/vroeg/catalogue.yaml
   # The certificate directory is vroeg-common's (empty; the postinst sets its mode).
   # (grep without -q: it reads to the end, so dpkg-deb does not die of a closed pipe.)
@@ -193,12 +196,10 @@ run_build() {
     "$VROEG_SOURCE_DIR/deploy/config/collector.yaml"
   expect_same_file "$root/usr/share/vroeg/catalogue.yaml" \
     "$VROEG_SOURCE_DIR/deploy/catalogue/catalogue.yaml"
-  local file
-  for file in prometheus.yml rules/alerts.yml rules/recording.yml; do
-    expect_same_file "$root/usr/share/vroeg/prometheus/$file" \
-      "$VROEG_SOURCE_DIR/deploy/prometheus/$file"
-  done
-  # Every dashboard, so that one added to the repository cannot be left out of the package.
+  while IFS= read -r file; do
+    expect_same_file "$root/usr/share/vroeg/prometheus/${file#"$VROEG_SOURCE_DIR"/deploy/prometheus/}" \
+      "$file"
+  done < <(find "$VROEG_SOURCE_DIR/deploy/prometheus" -name '*.yml' -type f)
   for file in "$VROEG_SOURCE_DIR"/dashboards/*.json; do
     expect_same_file "$root/usr/share/vroeg/dashboards/${file##*/}" "$file"
   done

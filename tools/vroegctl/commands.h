@@ -29,6 +29,10 @@ void AddPkiCommands(CLI::App& app, CommandContext& context);
 // `audit verify`. `context` must outlive `app`'s parse.
 void AddAuditCommands(CLI::App& app, CommandContext& context);
 
+// `export observations`: a collector's ExportService to a csv, jsonl or xlsx file. `context`
+// must outlive `app`'s parse.
+void AddExportCommands(CLI::App& app, CommandContext& context);
+
 }  // namespace vroeg::vroegctl
 
 #endif  // VROEG_TOOLS_VROEGCTL_COMMANDS_H_

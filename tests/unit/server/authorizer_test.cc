@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -43,6 +44,33 @@ class AuthorizerTest : public ::testing::TestWithParam<Case> {
     gooi.add_municipalities()->set_code("GM0402");
     authorizer_ = std::make_unique<Authorizer>(*catalogue, flevoland,
                                                std::vector<config::v1::Region>{gooi}, &registry_);
+  }
+
+  double Refusals(const std::string& rule) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != "vroeg_authorization_refusals_total") continue;
+      for (const auto& metric : family.metric) {
+        if (metric.label.size() == 1 && metric.label[0].value == rule) return metric.counter.value;
+      }
+    }
+    return -1;
+  }
+
+  prometheus::Registry registry_;
+  std::unique_ptr<Authorizer> authorizer_;
+};
+
+// The same authorizer, for calls that take no Case.
+class AuthorizerExportTest : public ::testing::Test {
+ protected:
+  AuthorizerExportTest() {
+    auto catalogue = Catalogue::LoadFile(std::string(std::getenv("VROEG_SOURCE_DIR")) +
+                                         "/deploy/catalogue/catalogue.yaml");
+    EXPECT_TRUE(catalogue.ok()) << catalogue.status();
+    config::v1::Region flevoland;
+    flevoland.set_code("flevoland");
+    authorizer_ = std::make_unique<Authorizer>(*catalogue, flevoland,
+                                               std::vector<config::v1::Region>{}, &registry_);
   }
 
   double Refusals(const std::string& rule) {
@@ -151,6 +179,30 @@ INSTANTIATE_TEST_SUITE_P(
              "forward to the collector of flevoland, which does not list it under member_regions "
              "(rule region_not_member)"}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.name; });
+
+TEST_F(AuthorizerExportTest, SupervisorAndListedRegionOperatorsMayExport) {
+  const std::vector<std::string> readers = {kGooi.Urn()};
+  EXPECT_TRUE(authorizer_->AuthorizeExport(kSupervisor, {}).ok());
+  EXPECT_TRUE(authorizer_->AuthorizeExport(kSupervisor, readers).ok());
+  EXPECT_TRUE(authorizer_->AuthorizeExport(kGooi, readers).ok());
+  EXPECT_EQ(Refusals("export_not_allowed"), 0);
+}
+
+TEST_F(AuthorizerExportTest, EveryoneElseIsDenied) {
+  const std::vector<std::string> readers = {kGooi.Urn(), kProvider.Urn()};
+  int refused = 0;
+  for (const ReporterId& caller : {kUtrecht, kProvider, kInstitution, kAlmere}) {
+    absl::Status status = authorizer_->AuthorizeExport(caller, readers);
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << caller.Urn();
+    EXPECT_EQ(status.message(),
+              caller.Urn() +
+                  " is not allowed this: exports are for the supervisor and the region operators "
+                  "that the collector of flevoland lists under export_readers (rule "
+                  "export_not_allowed)");
+    EXPECT_EQ(Refusals("export_not_allowed"), ++refused);
+  }
+  EXPECT_EQ(authorizer_->AuthorizeExport(kGooi, {}).code(), absl::StatusCode::kPermissionDenied);
+}
 
 TEST(AuthorizerReporterTest, AMalformedReporterIsInvalidNotDenied) {
   auto catalogue = Catalogue::LoadFile(std::string(std::getenv("VROEG_SOURCE_DIR")) +

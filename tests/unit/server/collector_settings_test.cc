@@ -72,6 +72,25 @@ TEST(CollectorSettingsTest, MemberRegionsAreCheckedAndNormalised) {
               ::testing::StartsWith("member_regions[1].municipalities[0].code: "));
 }
 
+TEST(CollectorSettingsTest, ExportReadersMustBeRegionIdentities) {
+  config::v1::CollectorConfig config = Minimal();
+  config.add_export_readers("urn:vroeg:region:flevoland");
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  EXPECT_EQ(config.export_readers(0), "urn:vroeg:region:flevoland");
+
+  config.add_export_readers("urn:vroeg:provider:12345678");
+  absl::Status status = ApplyCollectorDefaults(&config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::StartsWith("export_readers[1]: urn:vroeg:provider:12345678 is not a "
+                                    "region identity"));
+
+  config.set_export_readers(1, "flevoland");
+  status = ApplyCollectorDefaults(&config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::StartsWith("export_readers[1]: "));
+}
+
 TEST(CollectorSettingsTest, EarlyWarningDefaultsAreFilledIn) {
   config::v1::CollectorConfig config = Minimal();
   ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
