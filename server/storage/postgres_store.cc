@@ -816,7 +816,10 @@ absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submi
         Reply superseded = connection.RunPrepared("supersede", supersede);
         if (!superseded.ok()) return fail(superseded);
         uint32_t replaced = 0;
-        absl::SimpleAtoi(PQcmdTuples(superseded.result.get()), &replaced);
+        if (!absl::SimpleAtoi(PQcmdTuples(superseded.result.get()), &replaced)) {
+          return absl::InternalError(
+              "PostgreSQL did not report how many values the correction replaced");
+        }
         corrections += replaced;
       }
 
