@@ -17,7 +17,6 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_region.h"
-#include "vroeg/api/v1/status.grpc.pb.h"
 
 namespace vroeg::testing {
 namespace {
@@ -73,15 +72,6 @@ class BackupRestoreTest : public ::testing::Test {
     EXPECT_THAT(result->out, HasSubstr(expected));
   }
 
-  uint64_t ObservationsStored(int port) {
-    auto stub = api::v1::StatusService::NewStub(region_.Channel(port, kProvider));
-    grpc::ClientContext context;
-    api::v1::GetStatusResponse response;
-    const grpc::Status status = stub->GetStatus(&context, api::v1::GetStatusRequest(), &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response.observations_stored();
-  }
-
   // Fills a collector with `before_`, runs `backup` while it serves, then fills it with `after_`
   // and stops it.
   void FillAndBackUp(const std::string& config, const std::vector<std::string>& backup) {
@@ -93,7 +83,7 @@ class BackupRestoreTest : public ::testing::Test {
     ASSERT_TRUE(copied.ok()) << copied.status();
     ASSERT_EQ(copied->exit_code, 0) << copied->out << copied->err;
     Submit(port, after_, "accepted: 2 observations stored (1 correction)");
-    EXPECT_EQ(ObservationsStored(port), 5u);
+    EXPECT_EQ(ObservationsStored(region_, port, kProvider), 5u);
     auto code = (*collector)->process().Stop(SIGTERM);
     ASSERT_TRUE(code.ok()) << code.status();
     EXPECT_EQ(*code, 0);
@@ -105,14 +95,14 @@ class BackupRestoreTest : public ::testing::Test {
     auto collector = RunningCollector::Start(config, region_.dir() + "/restored.log");
     ASSERT_TRUE(collector.ok()) << collector.status();
     const int port = (*collector)->grpc_port();
-    EXPECT_EQ(ObservationsStored(port), 3u);
+    EXPECT_EQ(ObservationsStored(region_, port, kProvider), 3u);
     auto metrics = (*collector)->Metrics();
     ASSERT_TRUE(metrics.ok()) << metrics.status();
     EXPECT_THAT(SampleValue(*metrics, kWaiting), Optional(12.0));
 
     Submit(port, before_, "already accepted earlier");
     Submit(port, after_, "accepted: 2 observations stored (1 correction)");
-    EXPECT_EQ(ObservationsStored(port), 5u);
+    EXPECT_EQ(ObservationsStored(region_, port, kProvider), 5u);
     metrics = (*collector)->Metrics();
     ASSERT_TRUE(metrics.ok()) << metrics.status();
     EXPECT_THAT(SampleValue(*metrics, kWaiting), Optional(15.0));

@@ -13,7 +13,6 @@
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
 #include "tests/support/test_region.h"
-#include "vroeg/api/v1/status.grpc.pb.h"
 
 namespace vroeg::testing {
 namespace {
@@ -63,15 +62,6 @@ class PostgresCollectorTest : public ::testing::Test {
     return result.ok() ? *result : CommandResult{};
   }
 
-  uint64_t ObservationsStored(int port) {
-    auto stub = api::v1::StatusService::NewStub(region_.Channel(port, kProvider));
-    grpc::ClientContext context;
-    api::v1::GetStatusResponse response;
-    grpc::Status status = stub->GetStatus(&context, api::v1::GetStatusRequest(), &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response.observations_stored();
-  }
-
   TestRegion region_;
   std::unique_ptr<PostgresServer> server_;
   std::string config_;
@@ -92,7 +82,7 @@ TEST_F(PostgresCollectorTest, AcceptsFromARealAgentAndServesItAgainAfterARestart
     CommandResult result = Agent((*collector)->grpc_port(), file);
     EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
     EXPECT_THAT(result.out, HasSubstr("good.csv: accepted: 5 observations stored (0 corrections)"));
-    EXPECT_EQ(ObservationsStored((*collector)->grpc_port()), 5u);
+    EXPECT_EQ(ObservationsStored(region_, (*collector)->grpc_port(), kProvider), 5u);
 
     auto code = (*collector)->process().Stop(SIGTERM);
     ASSERT_TRUE(code.ok()) << code.status();
@@ -120,11 +110,11 @@ TEST_F(PostgresCollectorTest, AcceptsFromARealAgentAndServesItAgainAfterARestart
   auto metrics = (*restarted)->Metrics();
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_THAT(SampleValue(*metrics, kWaitingSeries), Optional(12.0));
-  EXPECT_EQ(ObservationsStored((*restarted)->grpc_port()), 5u);
+  EXPECT_EQ(ObservationsStored(region_, (*restarted)->grpc_port(), kProvider), 5u);
   CommandResult again = Agent((*restarted)->grpc_port(), file);
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_THAT(again.out, HasSubstr("already accepted earlier as submission f-"));
-  EXPECT_EQ(ObservationsStored((*restarted)->grpc_port()), 5u);
+  EXPECT_EQ(ObservationsStored(region_, (*restarted)->grpc_port(), kProvider), 5u);
 }
 
 TEST_F(PostgresCollectorTest, UnreachableDatabaseStopsTheStartWithTheReason) {

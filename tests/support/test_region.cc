@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/http_get.h"
 #include "tests/support/temp_dir.h"
+#include "vroeg/api/v1/status.grpc.pb.h"
 
 namespace vroeg::testing {
 namespace {
@@ -133,6 +134,15 @@ absl::StatusOr<std::string> RunningCollector::Metrics() {
     return absl::InternalError(absl::StrCat("/metrics answered ", response->status));
   }
   return response->body;
+}
+
+uint64_t ObservationsStored(TestRegion& region, int port, const std::string& urn) {
+  auto stub = api::v1::StatusService::NewStub(region.Channel(port, urn));
+  grpc::ClientContext context;
+  api::v1::GetStatusResponse response;
+  const grpc::Status status = stub->GetStatus(&context, api::v1::GetStatusRequest(), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.observations_stored();
 }
 
 std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {

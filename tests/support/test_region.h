@@ -1,6 +1,7 @@
 #ifndef VROEG_TESTS_SUPPORT_TEST_REGION_H_
 #define VROEG_TESTS_SUPPORT_TEST_REGION_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,10 @@ class RunningCollector {
   int grpc_port_ = 0;
   int metrics_port_ = 0;
 };
+
+// The collector's count of stored observations (StatusService.GetStatus), asked as `urn` of
+// `region` on `port`; fails the current test when the call fails.
+uint64_t ObservationsStored(TestRegion& region, int port, const std::string& urn);
 
 // The value of the sample with exactly this name{labels} text in an exposition, or nullopt.
 std::optional<double> SampleValue(const std::string& exposition, const std::string& series);
