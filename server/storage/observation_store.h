@@ -39,6 +39,9 @@ struct StoredObservation {
   // current value, and in what the other reads return.
   std::string superseded_by_submission_id;
   absl::Time superseded_at = absl::InfinitePast();
+  // Filled by ForEachObservation: the region of the submission this value came in with
+  // (SubmissionRecord::region). Empty in what the other reads return.
+  std::string region;
 };
 
 // Which stored observations ForEachObservation reads. Within one list the values are
@@ -60,13 +63,18 @@ struct ExportQuery {
 };
 
 // One submission as the collector commits it: every observation shares reporter,
-// submission id and received time.
+// submission id, received time and region.
 struct SubmissionRecord {
   std::string reporter;
   std::string submission_id;
-  // Hex SHA-256 of the submission's canonical content; tells a retry from a reused id.
+  // Hex SHA-256 of the submission's canonical content; tells a retry from a reused id. The
+  // region is not part of it.
   std::string digest;
   absl::Time received_at;
+  // Code of the region whose collector forwarded the submission to this one; empty when the
+  // reporter sent it here directly (this collector's own region). Kept as first committed: a
+  // duplicate commit does not change it.
+  std::string region;
   std::vector<StoredObservation> observations;
 };
 

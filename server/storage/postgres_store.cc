@@ -73,6 +73,13 @@ CREATE UNIQUE INDEX observations_current
   ON observations (reporter, indicator, care_form, municipality, period_start, period_end)
   WHERE superseded_by IS NULL;
 )sql"},
+    // Version 2. The region whose collector forwarded a submission; '' for one received from
+    // its reporter directly, which is what every submission stored before was. With a constant
+    // default PostgreSQL adds the column without rewriting the table.
+    {2, "region that forwarded each submission",
+     R"sql(
+ALTER TABLE submissions ADD COLUMN region text NOT NULL DEFAULT '';
+)sql"},
 };
 static_assert(MigrationsAreNumberedInOrder(kMigrations));
 static_assert(static_cast<int64_t>(std::size(kMigrations)) == PostgresStore::kSchemaVersion);
@@ -117,7 +124,7 @@ constexpr const char* kSupersede =
     "WHERE o.id = m.old_id";
 constexpr const char* kInsertSubmission =
     "INSERT INTO submissions (reporter, submission_id, digest, received_at, observation_count, "
-    "corrections) VALUES ($1, $2, $3, $4::timestamptz, $5, $6) "
+    "corrections, region) VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7) "
     "ON CONFLICT (reporter, submission_id) DO NOTHING RETURNING id";
 constexpr const char* kInsertObservations =
     "INSERT INTO observations (id, submission, reporter, indicator, care_form, municipality, "
@@ -149,7 +156,7 @@ constexpr const char* kDeclareExport =
     "DECLARE export_observations NO SCROLL CURSOR FOR "
     "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
     "o.period_end, o.granularity, o.value, s.submission_id, " VROEG_RECEIVED_US
-    ", ns.submission_id, (extract(epoch FROM ns.received_at) * 1000000)::bigint "
+    ", ns.submission_id, (extract(epoch FROM ns.received_at) * 1000000)::bigint, s.region "
     "FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
     "LEFT JOIN observations AS n ON n.id = o.superseded_by "
     "LEFT JOIN submissions AS ns ON ns.id = n.submission "
@@ -330,8 +337,8 @@ bool IsRetryable(absl::string_view sqlstate) {
 bool HasNul(absl::string_view text) { return text.find('\0') != absl::string_view::npos; }
 
 absl::Status CheckStorable(const SubmissionRecord& submission) {
-  bool nul =
-      HasNul(submission.reporter) || HasNul(submission.submission_id) || HasNul(submission.digest);
+  bool nul = HasNul(submission.reporter) || HasNul(submission.submission_id) ||
+             HasNul(submission.digest) || HasNul(submission.region);
   for (const StoredObservation& o : submission.observations) {
     nul = nul || HasNul(o.series.indicator) || HasNul(o.series.care_form) ||
           HasNul(o.series.municipality) || HasNul(o.period_start) || HasNul(o.period_end);
@@ -830,7 +837,8 @@ absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submi
           .Add(submission.digest)
           .Add(received_at)
           .Add(static_cast<int64_t>(count))
-          .Add(static_cast<int64_t>(corrections));
+          .Add(static_cast<int64_t>(corrections))
+          .Add(submission.region);
       Reply inserted = connection.RunPrepared("insert_submission", insert);
       if (!inserted.ok()) return fail(inserted);
       if (PQntuples(inserted.result.get()) == 0) {
@@ -977,6 +985,7 @@ absl::Status PostgresStore::ForEachObservation(
       observation.superseded_at = observation.current
                                       ? absl::InfinitePast()
                                       : absl::FromUnixMicros(Int64Value(rows, row, 11));
+      CopyValue(rows, row, 12, &observation.region);
       more = fn(observation);
     }
   }

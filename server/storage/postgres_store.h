@@ -80,7 +80,7 @@ class PostgresStore : public ObservationStore {
   };
 
   // The schema version this code writes; Open migrates older databases to it.
-  static constexpr int64_t kSchemaVersion = 1;
+  static constexpr int64_t kSchemaVersion = 2;
 
   // Connects, and creates or migrates the schema: each missing step in its own transaction,
   // recorded in the table schema_migrations, with concurrent openers taking turns. Errors:

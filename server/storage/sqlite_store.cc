@@ -67,6 +67,12 @@ CREATE INDEX observations_current
                    granularity, value, submission, superseded_by)
   WHERE superseded_by IS NULL;
 )sql"},
+    // Version 2. The region whose collector forwarded a submission; '' for one received from
+    // its reporter directly, which is what every submission stored before was.
+    {2, "region that forwarded each submission",
+     R"sql(
+ALTER TABLE submissions ADD COLUMN region TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 static_assert(MigrationsAreNumberedInOrder(kMigrations));
 static_assert(static_cast<int64_t>(std::size(kMigrations)) == SqliteStore::kSchemaVersion);
@@ -88,7 +94,7 @@ constexpr const char* kFindSubmission =
     "SELECT digest, received_at_us FROM submissions WHERE reporter = ?1 AND submission_id = ?2";
 constexpr const char* kInsertSubmission =
     "INSERT INTO submissions (reporter, submission_id, digest, received_at_us, "
-    "observation_count) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "observation_count, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* kInsertObservation =
     "INSERT INTO observations (submission, reporter, indicator, care_form, municipality, "
     "period_start, period_end, granularity, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -114,7 +120,7 @@ constexpr const char* kCurrent =
 constexpr const char* kExportSelect =
     "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
     "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us, "
-    "ns.submission_id, ns.received_at_us "
+    "ns.submission_id, ns.received_at_us, s.region "
     "FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
     "LEFT JOIN observations AS n ON n.id = o.superseded_by "
     "LEFT JOIN submissions AS ns ON ns.id = n.submission WHERE 1";
@@ -520,7 +526,7 @@ absl::StatusOr<CommitResult> SqliteStore::CommitInTransaction(const SubmissionRe
   {
     StatementUse insert(insert_submission_.get());
     rc = Bind(insert, submission.reporter, submission.submission_id, submission.digest, received_us,
-              static_cast<int64_t>(submission.observations.size()));
+              static_cast<int64_t>(submission.observations.size()), submission.region);
     if (rc == SQLITE_OK) rc = sqlite3_step(insert.get());
     if (rc != SQLITE_DONE) return fail("inserting the submission", rc);
     submission_row = sqlite3_last_insert_rowid(db);
@@ -646,6 +652,7 @@ absl::Status SqliteStore::ForEachObservation(
     ColumnText(row, 10, &observation.superseded_by_submission_id);
     observation.superseded_at =
         observation.current ? absl::InfinitePast() : FromMicros(sqlite3_column_int64(row, 11));
+    ColumnText(row, 12, &observation.region);
     if (!fn(observation)) return absl::OkStatus();
   }
   if (rc != SQLITE_DONE) return fail(rc);

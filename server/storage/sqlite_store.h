@@ -29,8 +29,8 @@ struct SqliteStoreOptions {
 // returned OK survives a crash or power loss of the machine.
 //
 // Each Commit is one write transaction. The observations of a submission take the submission's
-// reporter, submission id and received time; the same fields of each StoredObservation (and
-// `current`) are ignored. Times are kept in whole microseconds (UTC): received_at and
+// reporter, submission id, received time and region; the same fields of each StoredObservation
+// (and `current`) are ignored. Times are kept in whole microseconds (UTC): received_at and
 // committed_at read back are truncated to the microsecond. "Oldest first" in History and the
 // choice of the current value follow commit order, not received_at. NaN values are stored and
 // read back as NaN.
@@ -56,7 +56,7 @@ class SqliteStore : public ObservationStore {
   };
 
   // The schema version this code writes; Open migrates older files to it.
-  static constexpr int64_t kSchemaVersion = 1;
+  static constexpr int64_t kSchemaVersion = 2;
 
   // Opens the database at `path`, creating the file if it does not exist, and applies the
   // missing schema migrations, one transaction each, recording them in the table

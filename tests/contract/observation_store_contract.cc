@@ -719,6 +719,58 @@ TEST_P(ObservationStoreContractTest, ForEachObservationSurvivesReopen) {
                           expected.other_feb, expected.quarter_line));
 }
 
+// What ForEachObservation says of a row's origin: "indicator value submission 'region'".
+std::vector<std::string> RegionLines(ObservationStore& store, bool history) {
+  ExportQuery query;
+  query.history = history;
+  std::vector<std::string> lines;
+  absl::Status status = store.ForEachObservation(query, [&](const StoredObservation& o) {
+    lines.push_back(
+        absl::StrCat(o.series.indicator, " ", o.value, " ", o.submission_id, " '", o.region, "'"));
+    return true;
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return lines;
+}
+
+TEST_P(ObservationStoreContractTest, ForEachObservationYieldsTheRegionThatForwardedEachValue) {
+  SubmissionRecord forwarded =
+      Sub(kProvider, "s1", "d1", kT0,
+          {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 10), Obs("instroom", "", "", 3)});
+  forwarded.region = "gooi-en-vechtstreek";
+  ASSERT_TRUE(store_->Commit(forwarded).ok());
+  const SubmissionRecord direct =
+      Sub(kProvider, "s2", "d2", kT1, {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 12)});
+  ASSERT_TRUE(store_->Commit(direct).ok());
+
+  EXPECT_THAT(RegionLines(*store_, /*history=*/false),
+              ElementsAre("instroom 3 s1 'gooi-en-vechtstreek'", "wachtenden 12 s2 ''"));
+  const auto expected_history =
+      ElementsAre("instroom 3 s1 'gooi-en-vechtstreek'", "wachtenden 10 s1 'gooi-en-vechtstreek'",
+                  "wachtenden 12 s2 ''");
+  EXPECT_THAT(RegionLines(*store_, /*history=*/true), expected_history);
+
+  // The region is not part of what makes a resend a duplicate, and the first one stays.
+  forwarded.region = "";
+  ASSERT_OK_AND_ASSIGN(CommitResult again, store_->Commit(forwarded));
+  EXPECT_TRUE(again.duplicate);
+  SubmissionRecord direct_via_region = direct;
+  direct_via_region.region = "utrecht-west";
+  ASSERT_OK_AND_ASSIGN(again, store_->Commit(direct_via_region));
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_THAT(RegionLines(*store_, /*history=*/true), expected_history);
+  Reopen();
+  EXPECT_THAT(RegionLines(*store_, /*history=*/true), expected_history);
+
+  // The other reads leave the region empty.
+  for (const StoredObservation& o : AllCurrent(*store_)) EXPECT_EQ(o.region, "");
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"), kJanuary, kJanuaryEnd));
+  ASSERT_THAT(history, SizeIs(2));
+  EXPECT_EQ(history[0].region, "");
+}
+
 }  // namespace
 
 void ObservationStoreContractTest::SetUp() {

@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <latch>
 #include <map>
 #include <memory>
@@ -36,6 +37,10 @@ using ::vroeg::testing::PostgresServerOptions;
 constexpr char kDatabase[] = "vroeg";
 constexpr char kProvider[] = "urn:vroeg:provider:12345678";
 constexpr char kOtherProvider[] = "urn:vroeg:provider:87654321";
+// Every applied migration as "version description", oldest first, joined by "; ".
+constexpr char kMigrationLog[] =
+    "SELECT string_agg(version || ' ' || description, '; ' ORDER BY version) "
+    "FROM schema_migrations";
 
 #define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(PG_TEST_CONCAT_(statusor_, __LINE__), lhs, rexpr)
@@ -190,13 +195,14 @@ TEST_F(PostgresStoreTest, MigrationsAreRecordedOnceWhenSeveralCollectorsOpenAtOn
   for (std::thread& thread : threads) thread.join();
   for (const absl::Status& status : results) EXPECT_TRUE(status.ok()) << status;
 
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "1");
-  EXPECT_EQ(Query("SELECT version || ' ' || description FROM schema_migrations"),
-            "1 submissions and observations with correction history");
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations WHERE applied_at <= now()"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(Query(kMigrationLog),
+            "1 submissions and observations with correction history; "
+            "2 region that forwarded each submission");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations WHERE applied_at <= now()"), "2");
   // Opening again finds nothing to do.
   ASSERT_TRUE(PostgresStore::Open(Options()).ok());
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "2");
 }
 
 TEST_F(PostgresStoreTest, DatabaseOfANewerSchemaIsRefusedAndLeftAlone) {
@@ -205,18 +211,88 @@ TEST_F(PostgresStoreTest, DatabaseOfANewerSchemaIsRefusedAndLeftAlone) {
     ASSERT_TRUE(store->Commit(Sub(kProvider, "s1", {Obs("wachtenden", 3)})).ok());
   }
   ASSERT_EQ(Query("INSERT INTO schema_migrations (version, description) "
-                  "VALUES (2, 'from a newer collector')"),
+                  "VALUES (3, 'from a newer collector')"),
             "");
 
   absl::StatusOr<std::unique_ptr<PostgresStore>> store = PostgresStore::Open(Options());
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr("dbname=vroeg"));
-  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 2"));
+  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 3"));
   EXPECT_THAT(store.status().message(), HasSubstr("written by a newer vroeg-collector"));
-  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 1"));
+  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 2"));
   EXPECT_THAT(store.status().message(), HasSubstr("run the newer vroeg-collector"));
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "3");
   EXPECT_EQ(Query("SELECT count(*) FROM observations"), "1");
+}
+
+// A database written at schema version 1 (tests/data/storage) keeps all its data, its rows read
+// back as received directly, and it takes forwarded submissions from then on.
+TEST_F(PostgresStoreTest, DatabaseOfVersionOneIsMigratedWithItsData) {
+  const char* source = std::getenv("VROEG_SOURCE_DIR");
+  ASSERT_NE(source, nullptr) << "run through ctest, which sets VROEG_SOURCE_DIR";
+  const std::string dump =
+      vroeg::testing::ReadWholeFile(absl::StrCat(source, "/tests/data/storage/postgres-v1.sql"));
+  ASSERT_FALSE(dump.empty());
+  ASSERT_EQ(Query(dump), "");
+  ASSERT_EQ(Query("SELECT max(version) FROM schema_migrations"), "1");
+
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(Options()));
+  EXPECT_EQ(Query(kMigrationLog),
+            "1 submissions and observations with correction history; "
+            "2 region that forwarded each submission");
+  ASSERT_OK_AND_ASSIGN(PostgresStore::Settings settings, store->ReadSettings());
+  EXPECT_EQ(settings.schema_version, 2);
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store->Counts());
+  EXPECT_EQ(counts.submissions, 3u);
+  EXPECT_EQ(counts.observations, 6u);
+  EXPECT_EQ(counts.current, 5u);
+  const SeriesKey waiting{kProvider, "wachtenden", "verblijf", "GM0034"};
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredObservation> history,
+                       store->History(waiting, "2026-01-01", "2026-01-31"));
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].value, 12);
+  EXPECT_EQ(history[0].submission_id, "f-first");
+  EXPECT_EQ(history[0].received_at, absl::FromUnixMicros(1767323045123456));
+  EXPECT_FALSE(history[0].current);
+  EXPECT_EQ(history[1].value, 14);
+  EXPECT_TRUE(history[1].current);
+
+  auto export_lines = [&store] {
+    ExportQuery everything;
+    everything.history = true;
+    std::vector<std::string> lines;
+    EXPECT_TRUE(store
+                    ->ForEachObservation(everything,
+                                         [&](const StoredObservation& o) {
+                                           lines.push_back(absl::StrCat(
+                                               o.submission_id, " ", o.value, " '", o.region, "'"));
+                                           return true;
+                                         })
+                    .ok());
+    return lines;
+  };
+  EXPECT_THAT(export_lines(),
+              ::testing::ElementsAre("f-first 20 ''", "f-first 7 ''", "f-first 12 ''",
+                                     "f-second 14 ''", "f-first nan ''", "f-first -61000.5 ''"));
+
+  // Ids used before the migration are still known, and corrections still chain.
+  SubmissionRecord resend = Sub(kProvider, "f-first", {});
+  resend.digest = "digest-first";
+  resend.region = "gooi-en-vechtstreek";
+  ASSERT_OK_AND_ASSIGN(CommitResult result, store->Commit(resend));
+  EXPECT_TRUE(result.duplicate);
+  SubmissionRecord third = Sub(kProvider, "f-third", {Obs("wachtenden", 16)});
+  third.observations[0].series.municipality = "GM0034";
+  third.region = "gooi-en-vechtstreek";
+  ASSERT_OK_AND_ASSIGN(result, store->Commit(third));
+  EXPECT_EQ(result.corrections, 1u);
+  EXPECT_THAT(export_lines(),
+              ::testing::ElementsAre("f-first 20 ''", "f-first 7 ''", "f-first 12 ''",
+                                     "f-second 14 ''", "f-third 16 'gooi-en-vechtstreek'",
+                                     "f-first nan ''", "f-first -61000.5 ''"));
+  store.reset();
+  ASSERT_TRUE(PostgresStore::Open(Options()).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "2");
 }
 
 TEST_F(PostgresStoreTest, DatabaseOfAnotherApplicationIsRefusedWithTheReason) {

@@ -29,6 +29,7 @@ struct Version {
   double value;
   std::string submission_id;
   absl::Time received_at;
+  std::string region;  // of the submission
 };
 
 struct Submission {
@@ -130,8 +131,8 @@ absl::StatusOr<CommitResult> FakeObservationStore::Commit(const SubmissionRecord
     key.series.reporter = submission.reporter;
     std::vector<Version>& versions = data.versions[std::move(key)];
     if (!versions.empty()) ++result.corrections;
-    versions.push_back(
-        Version{observation.granularity, observation.value, submission.submission_id, received_at});
+    versions.push_back(Version{observation.granularity, observation.value, submission.submission_id,
+                               received_at, submission.region});
   }
   result.stored = static_cast<uint32_t>(submission.observations.size());
   result.committed_at = received_at;
@@ -178,6 +179,7 @@ absl::Status FakeObservationStore::ForEachObservation(
     for (size_t i = first; i < versions.size(); ++i) {
       const bool current = i + 1 == versions.size();
       StoredObservation observation = ToStored(entry->first, versions[i], current);
+      observation.region = versions[i].region;
       if (!current) {
         observation.superseded_by_submission_id = versions[i + 1].submission_id;
         observation.superseded_at = versions[i + 1].received_at;

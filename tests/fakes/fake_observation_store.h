@@ -13,8 +13,9 @@
 namespace vroeg {
 
 // A working ObservationStore in memory, with the same semantics as SqliteStore (it passes the
-// same contract suite): observations take the submission's reporter, submission id and received
-// time; times are truncated to whole microseconds; commit order decides what is current.
+// same contract suite): observations take the submission's reporter, submission id, received
+// time and region; times are truncated to whole microseconds; commit order decides what is
+// current.
 //
 // Handles made by NewHandle() share the data, which outlives any one handle; destroying a handle
 // and using another stands in for a process restart.

@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -82,6 +84,40 @@ class SqliteStoreTest : public ::testing::Test {
     path_ = dir_.path() + "/vroeg.db";
   }
 
+  // Makes path_ the file of tests/data/storage/sqlite-v1-before-migrations.sql: schema version 1,
+  // three submissions from reporters directly.
+  void LoadFileFromBeforeMigrations() {
+    const char* source = std::getenv("VROEG_SOURCE_DIR");
+    ASSERT_NE(source, nullptr) << "run through ctest, which sets VROEG_SOURCE_DIR";
+    const std::string dump = vroeg::testing::ReadWholeFile(
+        std::string(source) + "/tests/data/storage/sqlite-v1-before-migrations.sql");
+    ASSERT_FALSE(dump.empty());
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec(dump), "");
+  }
+
+  // Three submissions, six values, one of them corrected.
+  static void ExpectCountsOfFileFromBeforeMigrations(SqliteStore& store) {
+    absl::StatusOr<StoreCounts> counts = store.Counts();
+    ASSERT_TRUE(counts.ok()) << counts.status();
+    EXPECT_EQ(counts->submissions, 3u);
+    EXPECT_EQ(counts->observations, 6u);
+    EXPECT_EQ(counts->current, 5u);
+  }
+
+  // The region of every stored value, in export order, history included.
+  static std::vector<std::string> Regions(SqliteStore& store) {
+    ExportQuery everything;
+    everything.history = true;
+    std::vector<std::string> regions;
+    absl::Status status = store.ForEachObservation(everything, [&](const StoredObservation& o) {
+      regions.push_back(o.region);
+      return true;
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return regions;
+  }
+
   TempDir dir_;
   std::string path_;
 };
@@ -135,19 +171,19 @@ TEST_F(SqliteStoreTest, DatabaseWithANewerRecordedMigrationIsRefused) {
   ASSERT_TRUE(SqliteStore::Open(path_).ok());
   {
     RawConnection raw(path_);
-    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (2, 'from a newer collector', "
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (3, 'from a newer collector', "
                        "'2030-01-01T00:00:00.000Z')"),
               "");
   }
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr(path_));
-  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 2"));
-  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 1"));
+  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 3"));
+  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 2"));
   EXPECT_THAT(store.status().message(), HasSubstr("run the newer vroeg-collector"));
   RawConnection raw(path_);
-  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "2");
-  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
 }
 
 TEST_F(SqliteStoreTest, NewDatabaseRecordsEachMigration) {
@@ -156,23 +192,19 @@ TEST_F(SqliteStoreTest, NewDatabaseRecordsEachMigration) {
   RawConnection raw(path_);
   EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
                           "FROM schema_migrations"),
-            "1 submissions and observations with correction history");
+            "1 submissions and observations with correction history; "
+            "2 region that forwarded each submission");
   EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations "
                           "WHERE applied_at GLOB '20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*Z'"),
-            "1");
+            "2");
 }
 
 // A file written by the code before schema_migrations existed (tests/data/storage) keeps all its
 // data and behaves as one written now.
 TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) {
-  const char* source = std::getenv("VROEG_SOURCE_DIR");
-  ASSERT_NE(source, nullptr) << "run through ctest, which sets VROEG_SOURCE_DIR";
-  const std::string dump = vroeg::testing::ReadWholeFile(
-      std::string(source) + "/tests/data/storage/sqlite-v1-before-migrations.sql");
-  ASSERT_FALSE(dump.empty());
+  ASSERT_NO_FATAL_FAILURE(LoadFileFromBeforeMigrations());
   {
     RawConnection raw(path_);
-    ASSERT_EQ(raw.Exec(dump), "");
     ASSERT_EQ(raw.QueryText("SELECT count(*) FROM sqlite_schema WHERE name = 'schema_migrations'"),
               "0");
   }
@@ -183,15 +215,12 @@ TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) 
     RawConnection raw(path_);
     EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
                             "FROM schema_migrations"),
-              "1 adopted: made before schema_migrations existed");
-    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "1");
+              "1 adopted: made before schema_migrations existed; "
+              "2 region that forwarded each submission");
+    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
   }
 
-  absl::StatusOr<StoreCounts> counts = (*store)->Counts();
-  ASSERT_TRUE(counts.ok()) << counts.status();
-  EXPECT_EQ(counts->submissions, 3u);
-  EXPECT_EQ(counts->observations, 6u);
-  EXPECT_EQ(counts->current, 5u);
+  ExpectCountsOfFileFromBeforeMigrations(**store);
   const absl::Time first = absl::FromUnixMicros(1767323045123456);
   const SeriesKey waiting{"urn:vroeg:provider:12345678", "wachtenden", "verblijf", "GM0034"};
   absl::StatusOr<std::vector<StoredObservation>> history =
@@ -213,6 +242,8 @@ TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) 
   int current = 0;
   ASSERT_TRUE((*store)->ForEachCurrent([&](const StoredObservation&) { ++current; }).ok());
   EXPECT_EQ(current, 5);
+  // Everything stored before came from its reporters directly.
+  EXPECT_EQ(Regions(**store), std::vector<std::string>(6, ""));
 
   // Submission ids used before the adoption are still known, and corrections still chain.
   SubmissionRecord resend;
@@ -233,6 +264,7 @@ TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) 
   correction.period_end = "2026-01-31";
   correction.granularity = type::v1::GRANULARITY_MONTH;
   correction.value = 16;
+  third.region = "gooi-en-vechtstreek";
   result = (*store)->Commit(third);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->corrections, 1u);
@@ -240,7 +272,51 @@ TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) 
   store->reset();
   ASSERT_TRUE(SqliteStore::Open(path_).ok());
   RawConnection raw(path_);
-  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(raw.QueryText("SELECT group_concat(line, ' ') FROM (SELECT submission_id || '=' || "
+                          "region AS line FROM submissions ORDER BY id)"),
+            "f-first= f-second= f-first= f-third=gooi-en-vechtstreek");
+}
+
+// A file at schema version 1 as a collector with schema_migrations wrote it gets step 2 only.
+TEST_F(SqliteStoreTest, DatabaseOfVersionOneIsMigratedWithItsData) {
+  ASSERT_NO_FATAL_FAILURE(LoadFileFromBeforeMigrations());
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "description TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT; "
+                       "INSERT INTO schema_migrations VALUES (1, 'submissions and observations "
+                       "with correction history', '2026-01-02T03:00:00.000Z')"),
+              "");
+  }
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<SqliteStore::Settings> settings = (*store)->ReadSettings();
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->schema_version, 2);
+  {
+    RawConnection raw(path_);
+    EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
+                            "FROM schema_migrations"),
+              "1 submissions and observations with correction history; "
+              "2 region that forwarded each submission");
+    EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations WHERE version = 2 AND "
+                            "applied_at GLOB '20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*Z'"),
+              "1");
+    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
+  }
+  ExpectCountsOfFileFromBeforeMigrations(**store);
+  EXPECT_EQ(Regions(**store), std::vector<std::string>(6, ""));
+
+  SubmissionRecord forwarded = Submission("f-forwarded", {{"wachtenden", 9}});
+  forwarded.region = "gooi-en-vechtstreek";
+  ASSERT_TRUE((*store)->Commit(forwarded).ok());
+  std::vector<std::string> expected(6, "");
+  expected.push_back("gooi-en-vechtstreek");
+  std::vector<std::string> regions = Regions(**store);
+  std::sort(regions.begin(), regions.end());
+  EXPECT_EQ(regions, expected);
 }
 
 TEST_F(SqliteStoreTest, DurabilitySettingsAreInEffect) {
@@ -257,7 +333,7 @@ TEST_F(SqliteStoreTest, DurabilitySettingsAreInEffect) {
   // WAL is a property of the file, so another connection sees it too.
   RawConnection raw(path_);
   EXPECT_EQ(raw.QueryText("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
 }
 
 TEST_F(SqliteStoreTest, ReadOnlyFileIsRefused) {
