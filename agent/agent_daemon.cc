@@ -13,6 +13,7 @@
 #include "agent/file_intake.h"
 #include "agent/forwarder.h"
 #include "agent/spool/file_spool.h"
+#include "agent/spool_metrics.h"
 #include "common/backoff.h"
 #include "common/config_file.h"
 #include "common/period.h"
@@ -29,22 +30,6 @@
 
 namespace vroeg {
 namespace {
-
-prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string& help, double value,
-                                     prometheus::MetricType type = prometheus::MetricType::Gauge) {
-  prometheus::MetricFamily family;
-  family.name = name;
-  family.help = help;
-  family.type = type;
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(std::move(metric));
-  return family;
-}
 
 // How long the intake waits for a connection before fetching the catalogue; the scan interval
 // is waited out anyway.
@@ -70,25 +55,12 @@ class AgentStateCollectable : public prometheus::Collectable {
       : spool_(spool), clock_(clock), folders_(folders) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const SpoolStats stats = spool_->Stats();
-    const double age =
-        stats.oldest_pending ? absl::ToDoubleSeconds(clock_->Now() - *stats.oldest_pending) : 0;
-    return {
-        GaugeFamily("vroeg_agent_spool_bytes", "Bytes the spool holds on disk.",
-                    static_cast<double>(stats.disk_bytes)),
-        GaugeFamily("vroeg_agent_spool_submissions",
-                    "Submissions in the spool waiting for the collector's acknowledgement.",
-                    static_cast<double>(stats.pending_submissions)),
-        GaugeFamily("vroeg_agent_spool_oldest_pending_age_seconds",
-                    "Age of the oldest unacknowledged submission; 0 when none.", age),
-        GaugeFamily("vroeg_agent_spool_corrupt_segments_total",
-                    "Spool segments found damaged and set aside since start.",
-                    static_cast<double>(stats.corrupt_segments_total),
-                    prometheus::MetricType::Counter),
-        GaugeFamily("vroeg_agent_drop_folder_files",
-                    "Files waiting in the drop folders, complete or not.",
-                    static_cast<double>(folders_->Waiting())),
-    };
+    std::vector<prometheus::MetricFamily> families =
+        SpoolMetricFamilies("vroeg_agent_spool", "the collector", spool_->Stats(), clock_->Now());
+    families.push_back(SingleValueFamily("vroeg_agent_drop_folder_files",
+                                         "Files waiting in the drop folders, complete or not.",
+                                         static_cast<double>(folders_->Waiting())));
+    return families;
   }
 
  private:

@@ -47,19 +47,22 @@ absl::Status ApplyDefaults(config::v1::AgentConfig* config) {
     }
     if (folder->settle_seconds() == 0) folder->set_settle_seconds(kDefaultSettleSeconds);
   }
-  auto* retry = config->mutable_retry();
+  return ApplyRetryDefaults("retry", config->mutable_retry());
+}
+
+}  // namespace
+
+absl::Status ApplyRetryDefaults(absl::string_view key, config::v1::RetryConfig* retry) {
   if (retry->initial_milliseconds() == 0) {
     retry->set_initial_milliseconds(kDefaultRetryInitialMilliseconds);
   }
   if (retry->max_seconds() == 0) retry->set_max_seconds(kDefaultRetryMaxSeconds);
   if (absl::Milliseconds(retry->initial_milliseconds()) > absl::Seconds(retry->max_seconds())) {
     return absl::InvalidArgumentError(
-        "retry.initial_milliseconds is longer than retry.max_seconds");
+        absl::StrCat(key, ".initial_milliseconds is longer than ", key, ".max_seconds"));
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<AgentSettings> LoadAgentSettings(const std::string& path) {
   AgentSettings settings;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "vroeg/config/v1/agent.pb.h"
 
 namespace vroeg {
@@ -14,6 +15,10 @@ struct AgentSettings {
   config::v1::AgentConfig config;
   std::string base_dir;
 };
+
+// Fills in the retry defaults (500 ms, 300 s) and checks the pair; errors name `key`, the
+// configuration key the settings are under.
+absl::Status ApplyRetryDefaults(absl::string_view key, config::v1::RetryConfig* retry);
 
 // Loads the YAML file, rejects unknown keys, applies defaults and checks values; the error
 // names the key and says what is expected.

@@ -159,7 +159,11 @@ storage_yaml="storage: {sqlite: {path: collector.db}}"
 if [ "$storage" = postgres ]; then
   vroeg_log "starting PostgreSQL for the collector (log: $pg_dir/postgres.log)"
   mkdir -p "$pg_dir" || vroeg_die "cannot create $pg_dir"
-  [ "${#as_pg[@]}" -gt 0 ] && chown postgres: "$pg_dir"
+  if [ "${#as_pg[@]}" -gt 0 ]; then
+    chown postgres: "$pg_dir"
+    "${as_pg[@]}" test -x "$pg_dir" \
+      || vroeg_die "the postgres user cannot reach $pg_dir: make its parent directories searchable (chmod o+x), or set VROEG_DEMO_DIR elsewhere"
+  fi
   "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U vroeg --auth=trust -E UTF8 --no-locale \
     > "$pg_dir/initdb.log" 2>&1 || vroeg_die "initdb failed; see $pg_dir/initdb.log"
   # Only a Unix socket in the demo's directory: no port to collide with, no system cluster used.

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "agent/agent_settings.h"
 #include "common/certificate.h"
 #include "common/config_file.h"
 #include "common/identity.h"
@@ -33,6 +34,7 @@
 #include "server/services.h"
 #include "server/storage/postgres_store.h"
 #include "server/storage/sqlite_store.h"
+#include "server/upstream.h"
 #include "server/worker_pool.h"
 
 namespace vroeg {
@@ -59,17 +61,44 @@ constexpr uint32_t kDefaultMaxObservations = 200000;
 constexpr uint32_t kDefaultSubmissionsPerMinute = 600;
 constexpr uint32_t kDefaultBurst = 1000;
 constexpr uint32_t kDefaultTlsReloadSeconds = 60;
+constexpr uint32_t kDefaultUpstreamTimeout = 30;
+constexpr uint64_t kDefaultUpstreamSpoolBytes = uint64_t{1} << 30;
 // A certificate closer than this to its end is announced in the log at every check.
 constexpr absl::Duration kExpiryWarning = absl::Hours(24 * 30);
 
 std::string Date(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone()); }
 
-// The audit log lives next to the database unless configured: collector.db ->
-// collector.audit.log, so that two collectors never share one by accident.
-std::string DefaultAuditLog(const std::string& database) {
+// The audit log and the upstream spool live next to the database unless configured:
+// collector.db -> collector<suffix>, so that two collectors never share one by accident.
+std::string NextToDatabase(const std::string& database, absl::string_view suffix) {
   std::string stem = database;
   if (absl::EndsWith(stem, ".db")) stem.resize(stem.size() - 3);
-  return absl::StrCat(stem, ".audit.log");
+  return absl::StrCat(stem, suffix);
+}
+
+// `database` is the SQLite file, or empty for PostgreSQL.
+absl::Status ApplyUpstreamDefaults(const std::string& database, config::v1::Upstream* upstream) {
+  if (upstream->collector().empty()) {
+    return absl::InvalidArgumentError(
+        "upstream.collector is required: the national collector's host:port, e.g. "
+        "vroeg.nza.example:7443");
+  }
+  VROEG_RETURN_IF_ERROR(CheckHostPort("upstream.collector", upstream->collector()));
+  if (upstream->tls().certificate().empty() || upstream->tls().private_key().empty() ||
+      upstream->tls().ca_certificate().empty()) {
+    return absl::InvalidArgumentError(
+        "upstream.tls.certificate, upstream.tls.private_key and upstream.tls.ca_certificate are "
+        "required: the region's certificate for the national collector and the CA that issued "
+        "the national collector's");
+  }
+  if (upstream->timeout_seconds() == 0) upstream->set_timeout_seconds(kDefaultUpstreamTimeout);
+  auto* spool = upstream->mutable_spool();
+  if (spool->path().empty()) {
+    spool->set_path(
+        NextToDatabase(database.empty() ? kDefaultDatabase : database, ".upstream-spool"));
+  }
+  if (spool->max_bytes() == 0) spool->set_max_bytes(kDefaultUpstreamSpoolBytes);
+  return ApplyRetryDefaults("upstream.retry", upstream->mutable_retry());
 }
 
 // Normalises the member municipalities of a region in place; errors name `where`.
@@ -217,6 +246,8 @@ class CollectorImpl : public Collector {
     }
     workers_.reset();
     export_workers_.reset();
+    // After the last commit, so that everything committed was queued.
+    upstream_.reset();
     if (server_ != nullptr) {
       logger_->Info("stopped",
                     {{"audit_entries", audit_->entries()}, {"audit_head", audit_->head_hash()}});
@@ -300,7 +331,13 @@ class CollectorImpl : public Collector {
                                   .Add({});
     self->CheckOwnCertificate();
 
+    if (config.has_upstream()) {
+      VROEG_ASSIGN_OR_RETURN(self->upstream_,
+                             Upstream::Start(config.upstream(), config.region(), settings.base_dir,
+                                             clock, logger, self->registry_.get()));
+    }
     IngestorOptions options;
+    options.upstream = self->upstream_.get();
     options.region = config.region();
     options.member_regions.assign(config.member_regions().begin(), config.member_regions().end());
     options.max_observations_per_submission = config.limits().max_observations_per_submission();
@@ -318,7 +355,7 @@ class CollectorImpl : public Collector {
     VROEG_ASSIGN_OR_RETURN(
         self->metrics_,
         StartMetricsEndpoint("metrics_listen", config.metrics_listen(), config.metrics_security(),
-                             settings.base_dir, {self->registry_, self->collectable_}));
+                             settings.base_dir, self->MetricsSources()));
 
     self->workers_ = std::make_unique<WorkerPool>(kCommitWorkers);
     const CallGate gate{self->certificates_.get(), self->audit_.get(), logger, clock,
@@ -337,7 +374,8 @@ class CollectorImpl : public Collector {
     self->export_ = std::make_unique<ExportService>(
         gate, self->export_workers_.get(), self->export_authorizer_.get(),
         std::vector<std::string>(config.export_readers().begin(), config.export_readers().end()),
-        config.region().code(), self->catalogue_, self->store_.get());
+        config.region().code(), self->catalogue_, self->store_.get(), config.early_warning(),
+        !config.member_regions().empty());
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -430,6 +468,12 @@ class CollectorImpl : public Collector {
     }
   }
 
+  std::vector<std::shared_ptr<prometheus::Collectable>> MetricsSources() const {
+    std::vector<std::shared_ptr<prometheus::Collectable>> sources = {registry_, collectable_};
+    if (upstream_ != nullptr) sources.push_back(upstream_->collectable());
+    return sources;
+  }
+
   Logger* logger_ = nullptr;
   const Clock* clock_ = nullptr;
   std::string ca_path_;
@@ -444,6 +488,7 @@ class CollectorImpl : public Collector {
   std::unique_ptr<ObservationStore> store_;
   std::unique_ptr<LatestState> state_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Upstream> upstream_;
   std::unique_ptr<Ingestor> ingestor_;
   std::shared_ptr<IndicatorCollectable> collectable_;
   MetricsEndpoint metrics_;
@@ -497,8 +542,14 @@ absl::Status ApplyCollectorDefaults(config::v1::CollectorConfig* config) {
     config->set_export_readers(i, reader->Urn());
   }
   if (config->audit_log().empty()) {
-    config->set_audit_log(DefaultAuditLog(
-        config->storage().has_postgres() ? kDefaultDatabase : config->storage().sqlite().path()));
+    config->set_audit_log(NextToDatabase(
+        config->storage().has_postgres() ? kDefaultDatabase : config->storage().sqlite().path(),
+        ".audit.log"));
+  }
+  if (config->has_upstream()) {
+    VROEG_RETURN_IF_ERROR(ApplyUpstreamDefaults(
+        config->storage().has_postgres() ? "" : config->storage().sqlite().path(),
+        config->mutable_upstream()));
   }
   auto* limits = config->mutable_limits();
   if (limits->max_message_bytes() == 0) limits->set_max_message_bytes(kDefaultMaxMessageBytes);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <set>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -13,6 +14,8 @@
 #include "common/period.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/export_aggregates.h"
+#include "server/export_compliance.h"
 
 namespace vroeg {
 namespace {
@@ -32,11 +35,9 @@ absl::Status CheckDate(absl::string_view field, const std::string& date) {
   return absl::OkStatus();
 }
 
-// The request, for the audit log.
-std::vector<std::pair<std::string, std::string>> FilterDetails(const api::v1::ExportFilter& filter,
-                                                               api::v1::ExportMode mode) {
-  std::vector<std::pair<std::string, std::string>> details;
-  details.push_back({"mode", mode == api::v1::EXPORT_MODE_HISTORY ? "history" : "current"});
+// The filter, for the audit log.
+std::vector<std::pair<std::string, std::string>> FilterDetails(
+    const api::v1::ExportFilter& filter, std::vector<std::pair<std::string, std::string>> details) {
   if (!filter.period_end().start().empty()) {
     details.push_back({"period_end_from", filter.period_end().start()});
   }
@@ -150,20 +151,38 @@ absl::StatusOr<ExportQuery> ExportQueryOf(const api::v1::ExportFilter& filter,
   return query;
 }
 
-// One ExportObservations call. The export runs on a worker thread, which hands each batch to
-// gRPC and waits until it is written; gRPC's threads only signal. The worker's last act is
-// Finish, after which gRPC may delete the reactor (OnDone).
-class ExportService::ObservationsReactor
-    : public grpc::ServerWriteReactor<api::v1::ExportObservationsResponse> {
+namespace {
+
+// The rows of each response type, for the reactor shared by every export.
+auto* RowsOf(api::v1::ExportObservationsResponse& response) {
+  return response.mutable_observations();
+}
+auto* RowsOf(api::v1::ExportAggregatesResponse& response) { return response.mutable_figures(); }
+auto* RowsOf(api::v1::ExportComplianceResponse& response) { return response.mutable_records(); }
+
+}  // namespace
+
+// One export call, of any of the three. The export runs on a worker thread, which hands each
+// batch to gRPC and waits until it is written; gRPC's threads only signal. The worker's last act
+// is Finish, after which gRPC may delete the reactor (OnDone).
+template <typename Response, typename Row>
+class ExportService::Reactor final : public grpc::ServerWriteReactor<Response> {
  public:
-  ObservationsReactor(ExportService* service, grpc::CallbackServerContext* context,
-                      api::v1::ExportObservationsRequest request)
-      : service_(service), context_(context), request_(std::move(request)) {}
+  // Checks the request once the caller may export, and returns what streams its rows.
+  using Prepare = std::function<absl::StatusOr<Producer<Row>>(absl::Time snapshot)>;
+
+  Reactor(ExportService* service, grpc::CallbackServerContext* context, absl::string_view action,
+          Details details, Prepare prepare)
+      : service_(service),
+        context_(context),
+        action_(action),
+        details_(std::move(details)),
+        prepare_(std::move(prepare)) {}
 
   void Start() {
     absl::StatusOr<VerifiedClient> caller = AdmitCaller(service_->gate_, context_);
     if (!caller.ok()) {
-      Finish(ToGrpcStatus(caller.status()));
+      this->Finish(ToGrpcStatus(caller.status()));
       return;
     }
     service_->exports_->Schedule([this, client = *std::move(caller)] { Run(client); });
@@ -185,23 +204,20 @@ class ExportService::ObservationsReactor
  private:
   void Run(const VerifiedClient& caller) {
     const CallGate& gate = service_->gate_;
-    const api::v1::ExportFilter& filter = request_.filter();
-    AuditedCall call{"export_observations", "", FilterDetails(filter, request_.mode()), "read"};
+    AuditedCall call{action_, "", std::move(details_), "read"};
     absl::Status allowed =
         service_->authorizer_->AuthorizeExport(caller.reporter, service_->export_readers_);
-    bool empty = false;
-    absl::StatusOr<ExportQuery> query = absl::InternalError("not authorized");
-    if (allowed.ok()) {
-      query =
-          ExportQueryOf(filter, request_.mode(), *service_->catalogue_, service_->region_, &empty);
-      allowed = query.status();
-    }
     // The snapshot the header states: the store's read starts after this.
     const absl::Time snapshot = gate.clock->Now();
+    absl::StatusOr<Producer<Row>> producer = absl::InternalError("not authorized");
+    if (allowed.ok()) {
+      producer = prepare_(snapshot);
+      allowed = producer.status();
+    }
     uint64_t seq = 0;
     absl::Status audited = Audit(gate, context_, &caller, call, allowed, &seq);
     if (!audited.ok() || !allowed.ok()) {
-      Finish(ToGrpcStatus(audited.ok() ? allowed : audited));
+      this->Finish(ToGrpcStatus(audited.ok() ? allowed : audited));
       return;
     }
 
@@ -211,14 +227,14 @@ class ExportService::ObservationsReactor
     *header->mutable_snapshot_time() = ToTimestamp(snapshot);
     header->set_audit_seq(seq);
     uint64_t rows = 0;
-    absl::Status status;
-    if (!empty) {
-      status = service_->store_->ForEachObservation(*query, [&](const StoredObservation& o) {
-        ToExported(service_->region_, o, response_.add_observations());
-        ++rows;
-        return response_.observations_size() < kBatchRows || Send();
-      });
-    }
+    Details end_details;
+    absl::Status status = (*producer)(
+        [&](Row&& row) {
+          *RowsOf(response_)->Add() = std::move(row);
+          ++rows;
+          return RowsOf(response_)->size() < kBatchRows || Send();
+        },
+        &end_details);
     if (status.ok() && !Send()) {
       status = absl::CancelledError("the client went away before every row was sent");
     }
@@ -226,22 +242,23 @@ class ExportService::ObservationsReactor
     // The end of the stream, with what was sent, on record before the status is.
     call.object = absl::StrCat("audit_seq ", seq);
     call.details = {{"rows", absl::StrCat(rows)}};
+    call.details.insert(call.details.end(), end_details.begin(), end_details.end());
     audited = Audit(gate, context_, &caller, std::move(call), status);
-    Finish(ToGrpcStatus(audited.ok() ? status : audited));
+    this->Finish(ToGrpcStatus(audited.ok() ? status : audited));
   }
 
   // Writes response_ (the header, rows or both) and waits until gRPC took it. False when the
   // client is gone.
   bool Send() {
-    if (!response_.has_header() && response_.observations_size() == 0) return !Broken();
+    if (!response_.has_header() && RowsOf(response_)->empty()) return !Broken();
     {
       absl::MutexLock lock(&mu_);
       if (broken_) return false;
       writing_ = true;
     }
-    StartWrite(&response_);
+    this->StartWrite(&response_);
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &ObservationsReactor::WriteDone));
+    mu_.Await(absl::Condition(this, &Reactor::WriteDone));
     response_.Clear();
     return !broken_;
   }
@@ -255,20 +272,200 @@ class ExportService::ObservationsReactor
 
   ExportService* const service_;
   grpc::CallbackServerContext* const context_;
-  const api::v1::ExportObservationsRequest request_;
+  const absl::string_view action_;
+  Details details_;
+  const Prepare prepare_;
   // Owned by the worker between writes, by gRPC during one.
-  api::v1::ExportObservationsResponse response_;
+  Response response_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   // The client cancelled or a write failed: nothing more can be sent.
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-grpc::ServerWriteReactor<api::v1::ExportObservationsResponse>* ExportService::ExportObservations(
-    grpc::CallbackServerContext* context, const api::v1::ExportObservationsRequest* request) {
-  auto* reactor = new ObservationsReactor(this, context, *request);
+// A row a region forwarded is that region's; one received from its reporter directly is this
+// collector's own.
+const std::string& ExportService::RegionOf(const StoredObservation& stored) const {
+  return stored.region.empty() ? region_ : stored.region;
+}
+
+std::set<std::string> ExportService::RowRegions(api::v1::ExportFilter* filter) const {
+  if (!national_) return {};
+  std::set<std::string> regions(filter->regions().begin(), filter->regions().end());
+  filter->clear_regions();
+  return regions;
+}
+
+bool ExportService::Selected(const std::set<std::string>& regions,
+                             const StoredObservation& stored) const {
+  return regions.empty() || regions.contains(RegionOf(stored));
+}
+
+absl::StatusOr<ExportService::Producer<api::v1::ExportedObservation>> ExportService::Observations(
+    const api::v1::ExportObservationsRequest& request, absl::Time /*snapshot*/) const {
+  api::v1::ExportFilter filter = request.filter();
+  std::set<std::string> regions = RowRegions(&filter);
+  bool empty = false;
+  VROEG_ASSIGN_OR_RETURN(ExportQuery query,
+                         ExportQueryOf(filter, request.mode(), *catalogue_, region_, &empty));
+  return [this, query = std::move(query), regions = std::move(regions), empty](
+             const std::function<bool(api::v1::ExportedObservation &&)>& emit,
+             Details*) -> absl::Status {
+    if (empty) return absl::OkStatus();
+    return store_->ForEachObservation(query, [&](const StoredObservation& stored) {
+      if (!Selected(regions, stored)) return true;
+      api::v1::ExportedObservation row;
+      ToExported(RegionOf(stored), stored, &row);
+      return emit(std::move(row));
+    });
+  };
+}
+
+absl::StatusOr<ExportService::Producer<api::v1::AggregateFigure>> ExportService::Aggregates(
+    const api::v1::ExportAggregatesRequest& request, absl::Time /*snapshot*/) const {
+  api::v1::ExportFilter filter = request.filter();
+  std::set<std::string> regions = RowRegions(&filter);
+  bool empty = false;
+  VROEG_ASSIGN_OR_RETURN(ExportQuery query, ExportQueryOf(filter, api::v1::EXPORT_MODE_CURRENT,
+                                                          *catalogue_, region_, &empty));
+  AggregateOptions options;
+  options.by_municipality = request.by_municipality();
+  options.municipalities.insert(filter.municipalities().begin(), filter.municipalities().end());
+  options.national = national_;
+  // REGION figures cover every municipality; the builder picks the MUNICIPALITY figures.
+  query.municipalities.clear();
+  std::set<std::string> read;
+  for (const catalogue::v1::Indicator& indicator : catalogue_->proto().indicators()) {
+    if (indicator.aggregation() == catalogue::v1::AGGREGATION_NONE ||
+        indicator.aggregation() == catalogue::v1::AGGREGATION_UNSPECIFIED ||
+        (!query.indicators.empty() && std::find(query.indicators.begin(), query.indicators.end(),
+                                                indicator.code()) == query.indicators.end())) {
+      continue;
+    }
+    options.indicators.insert(indicator.code());
+    read.insert(indicator.code());
+    // A mean needs its weights, asked for or not.
+    if (!indicator.weight_indicator().empty()) read.insert(indicator.weight_indicator());
+  }
+  // Only indicators without an aggregate were asked for.
+  if (options.indicators.empty()) empty = true;
+  query.indicators.assign(read.begin(), read.end());
+  return [this, query = std::move(query), options = std::move(options),
+          regions = std::move(regions),
+          empty](const std::function<bool(api::v1::AggregateFigure &&)>& emit,
+                 Details* details) -> absl::Status {
+    if (empty) return absl::OkStatus();
+    AggregateBuilder builder(catalogue_.get(), options);
+    bool going = true;
+    absl::Status status = store_->ForEachObservation(query, [&](const StoredObservation& stored) {
+      going = !Selected(regions, stored) || builder.Add(RegionOf(stored), stored, emit);
+      return going;
+    });
+    if (status.ok() && going) builder.Finish(emit);
+    if (builder.unweighted() > 0) {
+      details->push_back({"unweighted_values_left_out", absl::StrCat(builder.unweighted())});
+    }
+    return status;
+  };
+}
+
+absl::StatusOr<ExportService::Producer<api::v1::ComplianceRecord>> ExportService::Compliance(
+    const api::v1::ExportComplianceRequest& request, absl::Time snapshot) const {
+  // The lists compliance honours; the others are ignored.
+  api::v1::ExportFilter filter;
+  *filter.mutable_period_end() = request.filter().period_end();
+  *filter.mutable_reporters() = request.filter().reporters();
+  *filter.mutable_datasets() = request.filter().datasets();
+  *filter.mutable_regions() = request.filter().regions();
+  std::set<std::string> regions = RowRegions(&filter);
+  bool empty = false;
+  VROEG_ASSIGN_OR_RETURN(ExportQuery query, ExportQueryOf(filter, api::v1::EXPORT_MODE_HISTORY,
+                                                          *catalogue_, region_, &empty));
+  ComplianceOptions options;
+  options.settings = early_warning_;
+  // The configured expected reporters are of this collector's own region.
+  if (!regions.empty() && !regions.contains(region_)) options.settings.clear_expected_reporters();
+  options.region = region_;
+  options.as_of = snapshot;
+  if (request.has_as_of()) {
+    const google::protobuf::Timestamp& as_of = request.as_of();
+    if (as_of.nanos() < 0 || as_of.nanos() > 999999999) {
+      return absl::InvalidArgumentError("as_of: nanos out of range");
+    }
+    options.as_of = absl::FromUnixSeconds(as_of.seconds()) + absl::Nanoseconds(as_of.nanos());
+    if (options.as_of > snapshot) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "as_of: ", absl::FormatTime(absl::RFC3339_full, options.as_of, absl::UTCTimeZone()),
+          " is after the snapshot (now); compliance is known up to now"));
+    }
+  }
+  options.reporters.insert(query.reporters.begin(), query.reporters.end());
+  for (int dataset : filter.datasets()) {
+    options.datasets.insert(static_cast<catalogue::v1::Dataset>(dataset));
+  }
+  // Valid: ExportQueryOf checked them.
+  if (!query.period_end_from.empty()) {
+    options.period_end_from = *ParseIsoDate(query.period_end_from);
+  }
+  if (!query.period_end_to.empty()) options.period_end_to = *ParseIsoDate(query.period_end_to);
+  // Open starts and the last period received need every period.
+  query.period_end_from.clear();
+  query.period_end_to.clear();
+  return [this, query = std::move(query), options = std::move(options),
+          regions = std::move(regions),
+          empty](const std::function<bool(api::v1::ComplianceRecord &&)>& emit,
+                 Details*) -> absl::Status {
+    if (empty) return absl::OkStatus();
+    ComplianceBuilder builder(catalogue_.get(), options);
+    VROEG_RETURN_IF_ERROR(store_->ForEachObservation(query, [&](const StoredObservation& stored) {
+      if (Selected(regions, stored)) builder.Add(RegionOf(stored), stored);
+      return true;
+    }));
+    for (api::v1::ComplianceRecord& record : builder.Records()) {
+      if (!emit(std::move(record))) break;
+    }
+    return absl::OkStatus();
+  };
+}
+
+template <typename Response, typename Request, typename Row>
+grpc::ServerWriteReactor<Response>* ExportService::Begin(
+    grpc::CallbackServerContext* context, absl::string_view action, const Request& request,
+    Details details,
+    absl::StatusOr<Producer<Row>> (ExportService::*prepare)(const Request&, absl::Time) const) {
+  auto* reactor = new Reactor<Response, Row>(this, context, action,
+                                             FilterDetails(request.filter(), std::move(details)),
+                                             [this, request, prepare](absl::Time snapshot) {
+                                               return (this->*prepare)(request, snapshot);
+                                             });
   reactor->Start();
   return reactor;
+}
+
+grpc::ServerWriteReactor<api::v1::ExportObservationsResponse>* ExportService::ExportObservations(
+    grpc::CallbackServerContext* context, const api::v1::ExportObservationsRequest* request) {
+  return Begin<api::v1::ExportObservationsResponse>(
+      context, "export_observations", *request,
+      {{"mode", request->mode() == api::v1::EXPORT_MODE_HISTORY ? "history" : "current"}},
+      &ExportService::Observations);
+}
+
+grpc::ServerWriteReactor<api::v1::ExportAggregatesResponse>* ExportService::ExportAggregates(
+    grpc::CallbackServerContext* context, const api::v1::ExportAggregatesRequest* request) {
+  Details details;
+  if (request->by_municipality()) details.push_back({"by_municipality", "true"});
+  return Begin<api::v1::ExportAggregatesResponse>(context, "export_aggregates", *request,
+                                                  std::move(details), &ExportService::Aggregates);
+}
+
+grpc::ServerWriteReactor<api::v1::ExportComplianceResponse>* ExportService::ExportCompliance(
+    grpc::CallbackServerContext* context, const api::v1::ExportComplianceRequest* request) {
+  Details details;
+  if (request->has_as_of()) {
+    details.push_back({"as_of", google::protobuf::util::TimeUtil::ToString(request->as_of())});
+  }
+  return Begin<api::v1::ExportComplianceResponse>(context, "export_compliance", *request,
+                                                  std::move(details), &ExportService::Compliance);
 }
 
 }  // namespace vroeg

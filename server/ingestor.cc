@@ -198,11 +198,25 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
     return status;
   }
 
+  // A forwarded submission keeps the time its region committed it, so that the national store
+  // holds the same history and compliance as the region's.
+  const bool forwarded = caller.kind == type::v1::REPORTER_KIND_REGION;
+  absl::Time received_at = now;
+  if (request.has_received_at()) {
+    if (!forwarded) {
+      return absl::InvalidArgumentError(
+          "received_at is set only by a regional collector forwarding a submission; leave it out");
+    }
+    received_at = absl::FromUnixMicros(
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(request.received_at()));
+  }
+
   SubmissionRecord record;
   record.reporter = reporter_urn;
   record.submission_id = request.submission_id();
   record.digest = ObservationsDigest(request.observations());
-  record.received_at = now;
+  record.received_at = received_at;
+  if (forwarded) record.region = scope.region->code();
   record.observations.reserve(request.observations_size());
   for (const auto& o : request.observations()) {
     StoredObservation stored;
@@ -212,7 +226,7 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
     stored.granularity = o.period().granularity();
     stored.value = o.value();
     stored.submission_id = record.submission_id;
-    stored.received_at = now;
+    stored.received_at = received_at;
     record.observations.push_back(std::move(stored));
   }
 
@@ -227,6 +241,14 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
     observations_stored_->Increment(result.stored);
     corrections_->Increment(result.corrections);
     for (const auto& observation : record.observations) state_->Apply(observation);
+  }
+  // Queued under the commit lock, so that the national collector receives corrections in the
+  // order they were committed here.
+  if (options_.upstream != nullptr) {
+    request.set_reporter(reporter_urn);
+    *request.mutable_received_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+        absl::ToUnixMicros(result.committed_at));
+    VROEG_RETURN_IF_ERROR(options_.upstream->Enqueue(request));
   }
   api::v1::SubmitResponse response;
   response.set_submission_id(record.submission_id);

@@ -27,6 +27,14 @@ namespace vroeg {
 // Most problems listed in one refusal; the count of the rest is reported.
 inline constexpr int kMaxListedProblems = 100;
 
+// Where a regional collector sends what it accepted next: the national collector (Upstream).
+class SubmissionQueue {
+ public:
+  virtual ~SubmissionQueue() = default;
+  // Durable before OK; errors are returned to the submission's sender as they are.
+  virtual absl::Status Enqueue(const api::v1::SubmitRequest& request) = 0;
+};
+
 // What an Ingestor enforces besides the catalogue; the defaults are the collector's.
 struct IngestorOptions {
   config::v1::Region region;
@@ -36,11 +44,17 @@ struct IngestorOptions {
   // Per reporter (see RateLimiter).
   double submissions_per_minute = 600;
   double burst = 1000;
+  // When set, every accepted submission is queued here after its commit and before the answer,
+  // with the reporter, the submission id and the commit time (received_at); a duplicate is
+  // queued again, so that one committed just before a crash is not left behind. Not owned.
+  SubmissionQueue* upstream = nullptr;
 };
 
 // Takes a submission from an authenticated caller through the per-reporter rate limit,
-// authorization, validation and a durable commit, then updates the in-memory state. Returns OK
-// only after the commit. Thread-safe.
+// authorization, validation and a durable commit, then updates the in-memory state and queues it
+// upstream when configured. Returns OK only after the commit (and the queueing). A submission a
+// region forwards is stored under its original reporter, with the region's code and the time the
+// region committed it (SubmitRequest.received_at). Thread-safe.
 class Ingestor {
  public:
   // Nothing is owned except the catalogue share; all pointers must outlive the Ingestor.

@@ -429,8 +429,8 @@ absl::CivilDay AddMonths(absl::CivilDay day, int months) {
   return absl::CivilDay(day.year(), day.month() + months, day.day());
 }
 
-// When the period after the one ending on `newest_end` is due: its end plus the grace of the
-// cadence.
+}  // namespace
+
 absl::Time DueAfter(Day newest_end, type::v1::Granularity cadence, const config::v1::Grace& grace) {
   const absl::CivilDay next_start = ToCivilDay(newest_end + 1);
   absl::CivilDay due = next_start;
@@ -455,6 +455,8 @@ absl::Time DueAfter(Day newest_end, type::v1::Granularity cadence, const config:
   }
   return absl::FromCivil(due, absl::UTCTimeZone());
 }
+
+namespace {
 
 void Compliance(const Snapshot& snapshot, const Context& context, Figures* out) {
   const Catalogue& catalogue = *context.catalogue;

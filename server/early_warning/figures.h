@@ -149,6 +149,11 @@ struct Expiry {
 Snapshot DropExpired(Snapshot snapshot, const config::v1::EarlyWarning& settings, absl::Time now,
                      Expiry* expiry);
 
+// When the period after the one ending on `newest_end` is due: 00:00 UTC after its end plus the
+// grace of `cadence`. The period of that cadence starting on day `s` is thus due at
+// DueAfter(s - 1, ...).
+absl::Time DueAfter(Day newest_end, type::v1::Granularity cadence, const config::v1::Grace& grace);
+
 // Every derived figure of `snapshot` (already without expired reporters).
 Figures ComputeFigures(const Snapshot& snapshot, const Context& context);
 

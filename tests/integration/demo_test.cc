@@ -82,8 +82,15 @@ class StopDemoOnExit {
   BackgroundProcess& demo_;
 };
 
-TEST(DemoTest, AgentsDeliverTheHistoryAndKeepWatchingTheirDropFolders) {
+// The demo on each storage backend (VROEG_DEMO_STORAGE).
+class DemoTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DemoTest, AgentsDeliverTheHistoryAndKeepWatchingTheirDropFolders) {
   TempDir dir;
+  // PostgreSQL runs as the postgres user when the test runs as root; it must reach the demo's
+  // directory as it can /tmp/vroeg-demo.
+  fs::permissions(dir.path(), fs::perms::others_exec | fs::perms::group_exec,
+                  fs::perm_options::add);
   auto grpc = FreeLoopbackPort(), metrics = FreeLoopbackPort(), prometheus = FreeLoopbackPort();
   ASSERT_TRUE(grpc.ok() && metrics.ok() && prometheus.ok());
   const fs::path state = dir.Sub("state");
@@ -93,7 +100,8 @@ TEST(DemoTest, AgentsDeliverTheHistoryAndKeepWatchingTheirDropFolders) {
                                 absl::StrCat("VROEG_DEMO_DIR=", state.string()),
                                 "VROEG_DEMO_MONTHS=3", absl::StrCat("VROEG_DEMO_GRPC_PORT=", *grpc),
                                 absl::StrCat("VROEG_DEMO_METRICS_PORT=", *metrics),
-                                absl::StrCat("VROEG_DEMO_PROMETHEUS_PORT=", *prometheus)});
+                                absl::StrCat("VROEG_DEMO_PROMETHEUS_PORT=", *prometheus),
+                                absl::StrCat("VROEG_DEMO_STORAGE=", GetParam())});
   ASSERT_TRUE(demo.ok()) << demo.status();
   StopDemoOnExit stop_demo(**demo);
 
@@ -102,6 +110,8 @@ TEST(DemoTest, AgentsDeliverTheHistoryAndKeepWatchingTheirDropFolders) {
   EXPECT_EQ(*ready, absl::StrCat("prometheus: http://127.0.0.1:", *prometheus));
   EXPECT_THAT((*demo)->Output(),
               HasSubstr(absl::StrCat("metrics: http://127.0.0.1:", *metrics, "/metrics\n")));
+  EXPECT_THAT(ReadWholeFile((state / "collector.log").string()),
+              HasSubstr(absl::StrCat("event=storage_opened backend=", GetParam())));
 
   // The history went in through the drop folders: each generated file of each reporter ended
   // in that reporter's done/, none was refused, and the demo waited until all were delivered.
@@ -173,6 +183,8 @@ TEST(DemoTest, AgentsDeliverTheHistoryAndKeepWatchingTheirDropFolders) {
   EXPECT_FALSE(HttpGet(*prometheus, "/-/ready").ok());
   for (int port : agent_ports) EXPECT_FALSE(HttpGet(port, "/metrics").ok()) << port;
 }
+
+INSTANTIATE_TEST_SUITE_P(Storage, DemoTest, ::testing::Values("sqlite", "postgres"));
 
 }  // namespace
 }  // namespace vroeg::testing

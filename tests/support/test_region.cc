@@ -54,27 +54,24 @@ std::string TestRegion::CollectorConfig(const std::string& database, int grpc_po
   return CollectorConfigWithStorage(absl::StrCat("{sqlite: {path: ", database, "}}"), grpc_port);
 }
 
-std::string TestRegion::CollectorConfigWithStorage(const std::string& storage, int grpc_port) {
+std::string TestRegion::CollectorConfigWithStorage(const std::string& storage, int grpc_port,
+                                                   const std::string& extra) {
+  return CollectorConfigFor(R"({code: flevoland, name: Flevoland, municipalities: [
+    {code: GM0034, name: Almere}, {code: GM0303, name: Dronten}, {code: GM0995, name: Lelystad},
+    {code: GM0171, name: Noordoostpolder}, {code: GM0184, name: Urk},
+    {code: GM0050, name: Zeewolde}]})",
+                            storage, grpc_port, extra);
+}
+
+std::string TestRegion::CollectorConfigFor(const std::string& region, const std::string& storage,
+                                           int grpc_port, const std::string& extra) {
   const std::string path = dir_.Sub("collector.yaml");
-  WriteFile(path, absl::StrCat(R"(region:
-  code: flevoland
-  name: Flevoland
-  municipalities:
-    - {code: GM0034, name: Almere}
-    - {code: GM0303, name: Dronten}
-    - {code: GM0995, name: Lelystad}
-    - {code: GM0171, name: Noordoostpolder}
-    - {code: GM0184, name: Urk}
-    - {code: GM0050, name: Zeewolde}
-listen: 127.0.0.1:)",
-                               grpc_port, R"(
-metrics_listen: 127.0.0.1:0
-catalogue: )",
-                               SourceDir(), R"(/deploy/catalogue/catalogue.yaml
-storage: )",
-                               storage, R"(
-tls: {certificate: ca/server.crt, private_key: ca/server.key, ca_certificate: ca/ca.crt}
-)"));
+  WriteFile(path, absl::StrCat("region: ", region, "\nlisten: 127.0.0.1:", grpc_port,
+                               "\nmetrics_listen: 127.0.0.1:0\ncatalogue: ", SourceDir(),
+                               "/deploy/catalogue/catalogue.yaml\nstorage: ", storage,
+                               "\ntls: {certificate: ca/server.crt, private_key: ca/server.key, "
+                               "ca_certificate: ca/ca.crt}\n",
+                               extra));
   return path;
 }
 

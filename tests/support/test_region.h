@@ -39,8 +39,14 @@ class TestRegion {
   // Writes the collector config (gRPC on `grpc_port`, 0 for any; metrics on any port) and
   // returns its path.
   std::string CollectorConfig(const std::string& database = "collector.db", int grpc_port = 0);
-  // The same with `storage` as the value of the storage key, e.g. "{postgres: {host: ...}}".
-  std::string CollectorConfigWithStorage(const std::string& storage, int grpc_port = 0);
+  // The same with `storage` as the value of the storage key, e.g. "{postgres: {host: ...}}",
+  // and `extra` (more top-level keys, YAML) at the end.
+  std::string CollectorConfigWithStorage(const std::string& storage, int grpc_port = 0,
+                                         const std::string& extra = "");
+  // The same for another region: `region` is the value of the region key (YAML), e.g. a
+  // national collector's.
+  std::string CollectorConfigFor(const std::string& region, const std::string& storage,
+                                 int grpc_port, const std::string& extra = "");
   // Writes an agent config for `urn` talking to 127.0.0.1:port; returns its path.
   std::string AgentConfig(const std::string& urn, int port);
 

@@ -115,6 +115,8 @@ struct Allowed {
 // longer exists or no longer matches fails the test, so the list cannot outlive its fields.
 constexpr Allowed kAllowed[] = {
     {"vroeg.config.v1.AgentConfig.collector_name", "the host name in the collector's certificate"},
+    {"vroeg.config.v1.Upstream.collector_name",
+     "the host name in the national collector's certificate"},
     {"vroeg.config.v1.Region.name", "the youth-care region's name, e.g. Flevoland"},
     {"vroeg.config.v1.RegionMember.name", "a member municipality's name"},
     {"vroeg.catalogue.v1.CareForm.name_nl", "a care form's Dutch name"},

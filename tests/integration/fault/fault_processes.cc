@@ -66,11 +66,19 @@ absl::Status EndProcess(std::unique_ptr<BackgroundProcess>& process, int signal,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FaultCollector>> FaultCollector::Create(TestRegion& region) {
+  return Create(
+      region, [&region](int port) { return region.CollectorConfig("collector.db", port); },
+      region.dir() + "/collector.db");
+}
+
+absl::StatusOr<std::unique_ptr<FaultCollector>> FaultCollector::Create(
+    TestRegion& region, const std::function<std::string(int port)>& write_config,
+    std::string database) {
   absl::StatusOr<int> port = FreeLoopbackPort();
   if (!port.ok()) return port.status();
   std::unique_ptr<FaultCollector> collector(
-      new FaultCollector(region.dir(), region.CollectorConfig("collector.db", *port), *port));
-  collector->database_ = region.dir() + "/collector.db";
+      new FaultCollector(region.dir(), write_config(*port), *port));
+  collector->database_ = std::move(database);
   return collector;
 }
 
@@ -81,9 +89,10 @@ absl::Status FaultCollector::Start() {
   absl::Status started;
   for (int attempt = 0; attempt < 20; ++attempt) {
     ++runs_;
-    started = StartListening({CollectorBinary(), "--config", config_},
-                             RunLog(dir_, "collector", runs_), process_)
-                  .status();
+    absl::StatusOr<std::string> line = StartListening({CollectorBinary(), "--config", config_},
+                                                      RunLog(dir_, "collector", runs_), process_);
+    started = line.status();
+    if (line.ok()) metrics_port_ = LogPort(*line, "metrics").value_or(0);
     if (started.ok() || !absl::StrContains(started.message(), "cannot listen on")) break;
     absl::SleepFor(absl::Milliseconds(250));
   }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -33,6 +34,14 @@ class FaultCollector {
  public:
   // Picks a free loopback port and writes the collector's configuration into `region`.
   static absl::StatusOr<std::unique_ptr<FaultCollector>> Create(TestRegion& region);
+  // The same with a configuration of the caller's: `write_config` writes it for the port and
+  // returns its path; `database` is the SQLite file it names.
+  static absl::StatusOr<std::unique_ptr<FaultCollector>> Create(
+      TestRegion& region, const std::function<std::string(int port)>& write_config,
+      std::string database);
+
+  // The running collector's /metrics port.
+  int metrics_port() const { return metrics_port_; }
 
   // Starts a run and waits until it listens.
   absl::Status Start();
@@ -55,6 +64,7 @@ class FaultCollector {
   std::string config_;
   std::string database_;
   int port_;
+  int metrics_port_ = 0;
   int runs_ = 0;
   std::unique_ptr<BackgroundProcess> process_;
 };

@@ -220,7 +220,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"UnknownKeyListsValidKeys", "database: sqlite\n",
                   "collector.yaml:1:1: database: unknown key; valid keys: region, listen, tls, "
                   "metrics_listen, catalogue, storage, limits, audit_log, member_regions, "
-                  "early_warning, export_readers, metrics_security"},
+                  "early_warning, export_readers, upstream, metrics_security"},
         ErrorCase{"DuplicateKey", "listen: a\ncatalogue: c\nlisten: b\n",
                   "collector.yaml:3:1: listen: key appears twice"},
         ErrorCase{"DuplicateNestedKey", "tls:\n  certificate: a\n  certificate: b\n",

@@ -52,6 +52,65 @@ TEST(CollectorSettingsTest, AMessageLimitOutsideItsRangeIsRefused) {
   }
 }
 
+config::v1::Upstream MinimalUpstream() {
+  config::v1::Upstream upstream;
+  upstream.set_collector("vroeg.nza.example:7443");
+  upstream.mutable_tls()->set_certificate("region.crt");
+  upstream.mutable_tls()->set_private_key("region.key");
+  upstream.mutable_tls()->set_ca_certificate("national-ca.crt");
+  return upstream;
+}
+
+TEST(CollectorSettingsTest, UpstreamDefaultsAreFilledIn) {
+  config::v1::CollectorConfig config = Minimal();
+  *config.mutable_upstream() = MinimalUpstream();
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  EXPECT_EQ(config.upstream().spool().path(), "/srv/vroeg/flevoland.upstream-spool");
+  EXPECT_EQ(config.upstream().spool().max_bytes(), uint64_t{1} << 30);
+  EXPECT_EQ(config.upstream().timeout_seconds(), 30u);
+  EXPECT_EQ(config.upstream().retry().initial_milliseconds(), 500u);
+  EXPECT_EQ(config.upstream().retry().max_seconds(), 300u);
+
+  config = Minimal();
+  config.mutable_storage()->clear_sqlite();
+  config.mutable_storage()->mutable_postgres()->set_host("db.example");
+  *config.mutable_upstream() = MinimalUpstream();
+  config.mutable_upstream()->mutable_spool()->set_max_bytes(4096);
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  EXPECT_EQ(config.upstream().spool().path(), "/var/lib/vroeg/collector.upstream-spool");
+  EXPECT_EQ(config.upstream().spool().max_bytes(), 4096u);
+
+  config = Minimal();
+  ASSERT_TRUE(ApplyCollectorDefaults(&config).ok());
+  EXPECT_FALSE(config.has_upstream()) << "nothing is forwarded unless configured";
+}
+
+TEST(CollectorSettingsTest, BadUpstreamSettingsAreRefusedNamingTheKey) {
+  const std::vector<std::pair<std::function<void(config::v1::Upstream*)>, std::string>> cases = {
+      {[](config::v1::Upstream* u) { u->clear_collector(); },
+       "upstream.collector is required: the national collector's host:port, e.g. "
+       "vroeg.nza.example:7443"},
+      {[](config::v1::Upstream* u) { u->set_collector("vroeg.nza.example"); },
+       "upstream.collector"},
+      {[](config::v1::Upstream* u) { u->mutable_tls()->clear_private_key(); },
+       "upstream.tls.certificate, upstream.tls.private_key and upstream.tls.ca_certificate are "
+       "required"},
+      {[](config::v1::Upstream* u) {
+         u->mutable_retry()->set_initial_milliseconds(5000);
+         u->mutable_retry()->set_max_seconds(1);
+       },
+       "upstream.retry.initial_milliseconds is longer than upstream.retry.max_seconds"},
+  };
+  for (const auto& [change, message] : cases) {
+    config::v1::CollectorConfig config = Minimal();
+    *config.mutable_upstream() = MinimalUpstream();
+    change(config.mutable_upstream());
+    absl::Status status = ApplyCollectorDefaults(&config);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_THAT(std::string(status.message()), ::testing::StartsWith(message));
+  }
+}
+
 TEST(CollectorSettingsTest, MemberRegionsAreCheckedAndNormalised) {
   config::v1::CollectorConfig config = Minimal();
   auto* gooi = config.add_member_regions();

@@ -7,6 +7,7 @@
 #include "common/grpc_status.h"
 #include "common/retry_policy.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "tests/fakes/fake_observation_store.h"
@@ -45,6 +46,18 @@ api::v1::Observation Observation(const std::string& indicator, const std::string
   o.mutable_period()->set_end(end);
   o.set_value(value);
   return o;
+}
+
+// A municipality of Gooi en Vechtstreek's figure, as that region forwards it.
+api::v1::SubmitRequest ForwardedByGooi(const std::string& id) {
+  api::v1::SubmitRequest request;
+  request.set_submission_id(id);
+  request.set_reporter("urn:vroeg:municipality:GM0406");
+  api::v1::Observation observation =
+      Observation("verwijzingen_huisarts", "verblijf", "2026-09-01", "2026-09-30", 4);
+  observation.set_municipality("GM0406");
+  *request.add_observations() = observation;
+  return request;
 }
 
 class IngestorTest : public ::testing::Test {
@@ -236,13 +249,7 @@ TEST_F(IngestorTest, AReporterOverItsRateIsToldWhenToRetry) {
 
 TEST_F(IngestorTest, ARegionForwardsForItsOwnReportersUnderTheirName) {
   const ReporterId region{type::v1::REPORTER_KIND_REGION, "gooi-en-vechtstreek"};
-  api::v1::SubmitRequest request;
-  request.set_submission_id("fwd-1");
-  request.set_reporter("urn:vroeg:municipality:GM0406");
-  api::v1::Observation observation =
-      Observation("verwijzingen_huisarts", "verblijf", "2026-09-01", "2026-09-30", 4);
-  observation.set_municipality("GM0406");
-  *request.add_observations() = observation;
+  api::v1::SubmitRequest request = ForwardedByGooi("fwd-1");
   auto accepted = ingestor_->Submit(region, request);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   auto stored = store_.History(
@@ -368,6 +375,128 @@ TEST_F(IngestorTest, StorageOutageIsUnavailableAndLeavesStateAlone) {
   ASSERT_TRUE(retried.ok());
   EXPECT_FALSE(retried->duplicate());
   EXPECT_EQ(state_.size(), 2u);
+}
+
+// Records what the ingestor queues for the national collector; fails the next `fail` calls.
+class RecordingQueue : public SubmissionQueue {
+ public:
+  absl::Status Enqueue(const api::v1::SubmitRequest& request) override {
+    if (fail > 0) {
+      --fail;
+      return absl::UnavailableError("spool full");
+    }
+    queued.push_back(request);
+    return absl::OkStatus();
+  }
+  std::vector<api::v1::SubmitRequest> queued;
+  int fail = 0;
+};
+
+// Every stored value, history included, as ForEachObservation reads it.
+std::vector<StoredObservation> Everything(ObservationStore& store) {
+  std::vector<StoredObservation> rows;
+  ExportQuery query;
+  query.history = true;
+  absl::Status status = store.ForEachObservation(query, [&](const StoredObservation& o) {
+    rows.push_back(o);
+    return true;
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return rows;
+}
+
+google::protobuf::Timestamp Timestamp(absl::Time t) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+TEST_F(IngestorTest, AForwardedSubmissionKeepsTheTimeTheRegionCommittedItAndNamesTheRegion) {
+  const ReporterId region{type::v1::REPORTER_KIND_REGION, "gooi-en-vechtstreek"};
+  api::v1::SubmitRequest request = ForwardedByGooi("fwd-1");
+  const absl::Time at_region = clock_.Now() - absl::Hours(30);
+  *request.mutable_received_at() = Timestamp(at_region);
+  auto accepted = ingestor_->Submit(region, request);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_EQ(absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                accepted->committed_at())),
+            at_region);
+  auto own = ingestor_->Submit(provider_, Request("own-1"));
+  ASSERT_TRUE(own.ok()) << own.status();
+
+  std::vector<StoredObservation> rows = Everything(store_);
+  ASSERT_EQ(rows.size(), 3u);
+  for (const StoredObservation& row : rows) {
+    if (row.series.reporter == "urn:vroeg:municipality:GM0406") {
+      EXPECT_EQ(row.region, "gooi-en-vechtstreek");
+      EXPECT_EQ(row.received_at, at_region);
+    } else {
+      EXPECT_EQ(row.region, "") << "received from the reporter itself";
+      EXPECT_EQ(row.received_at, clock_.Now());
+    }
+  }
+}
+
+TEST_F(IngestorTest, OnlyAForwardingRegionMaySayWhenASubmissionWasReceived) {
+  api::v1::SubmitRequest request = Request("s-1");
+  *request.mutable_received_at() = Timestamp(clock_.Now() - absl::Hours(24 * 40));
+  auto refused = ingestor_->Submit(provider_, request);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "received_at is set only by a regional collector forwarding a submission; leave it "
+            "out");
+  EXPECT_TRUE(Everything(store_).empty());
+}
+
+class UpstreamIngestorTest : public IngestorTest {
+ protected:
+  UpstreamIngestorTest() {
+    IngestorOptions options;
+    options.region = region_;
+    options.upstream = &queue_;
+    ingestor_ = std::make_unique<Ingestor>(catalogue_, std::move(options), &store_, &state_,
+                                           &clock_, &log_.logger(), &upstream_registry_);
+  }
+  RecordingQueue queue_;
+  prometheus::Registry upstream_registry_;
+};
+
+TEST_F(UpstreamIngestorTest, AcceptedSubmissionsAreQueuedInCommitOrderWithTheirCommitTime) {
+  ASSERT_TRUE(ingestor_->Submit(provider_, Request("s-1")).ok());
+  clock_.Advance(absl::Minutes(5));
+  api::v1::SubmitRequest correction = Request("s-2");
+  correction.mutable_observations(0)->set_value(21);
+  // The reporter may be left out; what goes upstream names it.
+  correction.clear_reporter();
+  ASSERT_TRUE(ingestor_->Submit(provider_, correction).ok());
+  ASSERT_EQ(queue_.queued.size(), 2u);
+  EXPECT_EQ(queue_.queued[0].submission_id(), "s-1");
+  EXPECT_EQ(queue_.queued[1].submission_id(), "s-2");
+  EXPECT_EQ(queue_.queued[1].reporter(), provider_.Urn());
+  EXPECT_EQ(queue_.queued[1].observations(0).value(), 21);
+  EXPECT_EQ(queue_.queued[0].received_at(), Timestamp(clock_.Now() - absl::Minutes(5)));
+  EXPECT_EQ(queue_.queued[1].received_at(), Timestamp(clock_.Now()));
+
+  // A refused submission is not queued.
+  api::v1::SubmitRequest invalid = Request("s-3");
+  invalid.mutable_observations(0)->set_value(-1);
+  EXPECT_FALSE(ingestor_->Submit(provider_, invalid).ok());
+  EXPECT_EQ(queue_.queued.size(), 2u);
+}
+
+TEST_F(UpstreamIngestorTest, ASubmissionThatCouldNotBeQueuedIsQueuedWhenItIsSentAgain) {
+  queue_.fail = 1;
+  auto first = ingestor_->Submit(provider_, Request("s-1"));
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(first.status().message(), HasSubstr("spool full"));
+  EXPECT_EQ(Everything(store_).size(), 2u) << "committed before it was queued";
+  EXPECT_TRUE(queue_.queued.empty());
+
+  clock_.Advance(absl::Minutes(1));
+  auto retried = ingestor_->Submit(provider_, Request("s-1"));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE(retried->duplicate());
+  ASSERT_EQ(queue_.queued.size(), 1u);
+  EXPECT_EQ(queue_.queued[0].received_at(), Timestamp(clock_.Now() - absl::Minutes(1)))
+      << "the time of the first commit";
 }
 
 }  // namespace
