@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -23,9 +24,11 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/fault/fault_processes.h"
 #include "tests/support/http_get.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_region.h"
 #include "vroeg/api/v1/export.grpc.pb.h"
 #include "vroeg/api/v1/submission.grpc.pb.h"
@@ -103,11 +106,20 @@ absl::StatusOr<double> Metric(int metrics_port, const std::string& series) {
   return *value;
 }
 
+// The upstream block of a regional collector's configuration, for the national collector on
+// `port` whose PKI is `national`, presenting the certificate of `identity`.
+std::string UpstreamConfig(TestRegion& national, int port, const std::string& identity) {
+  const std::string stem = national.Issue(identity);
+  return absl::StrCat("upstream:\n  collector: 127.0.0.1:", port,
+                      "\n  collector_name: localhost\n  tls: {certificate: ", stem,
+                      ".crt, private_key: ", stem, ".key, ca_certificate: ", national.ca_dir(),
+                      "/ca.crt}\n  timeout_seconds: 5\n"
+                      "  retry: {initial_milliseconds: 100, max_seconds: 1}\n");
+}
+
 TEST(NationalForwardingTest, NationalStoreEndsEqualToTheRegionalOneThroughRepeatedKills) {
   TestRegion regional_pki;
   TestRegion national_pki;
-  const std::string region_stem = national_pki.Issue("urn:vroeg:region:flevoland");
-
   auto national = FaultCollector::Create(
       national_pki,
       [&](int port) {
@@ -122,11 +134,8 @@ TEST(NationalForwardingTest, NationalStoreEndsEqualToTheRegionalOneThroughRepeat
   ASSERT_TRUE(national.ok()) << national.status();
   ASSERT_TRUE((*national)->Start().ok());
 
-  const std::string upstream = absl::StrCat(
-      "upstream:\n  collector: 127.0.0.1:", (*national)->port(),
-      "\n  collector_name: localhost\n  tls: {certificate: ", region_stem,
-      ".crt, private_key: ", region_stem, ".key, ca_certificate: ", national_pki.ca_dir(),
-      "/ca.crt}\n  timeout_seconds: 5\n  retry: {initial_milliseconds: 100, max_seconds: 1}\n");
+  const std::string upstream =
+      UpstreamConfig(national_pki, (*national)->port(), "urn:vroeg:region:flevoland");
   auto regional = FaultCollector::Create(
       regional_pki,
       [&](int port) {
@@ -212,6 +221,64 @@ TEST(NationalForwardingTest, NationalStoreEndsEqualToTheRegionalOneThroughRepeat
 
   ASSERT_TRUE((*regional)->Stop().ok()) << (*regional)->Logs();
   ASSERT_TRUE((*national)->Stop().ok()) << (*national)->Logs();
+}
+
+TEST(NationalForwardingTest, ARegionalCollectorForwardsOnlyAsItsOwnRegion) {
+  TestRegion regional_pki;
+  TestRegion national_pki;
+  const std::string config = regional_pki.CollectorConfigWithStorage(
+      "{sqlite: {path: collector.db}}", 0,
+      UpstreamConfig(national_pki, 7443, "urn:vroeg:region:utrecht"));
+  auto started = RunningCollector::Start(config, regional_pki.dir() + "/collector.log");
+  ASSERT_FALSE(started.ok()) << "started with another region's certificate";
+  EXPECT_THAT(ReadWholeFile(regional_pki.dir() + "/collector.log"),
+              ::testing::HasSubstr(
+                  "upstream.tls.certificate is for urn:vroeg:region:utrecht, but a regional "
+                  "collector forwards as its region, urn:vroeg:region:flevoland"));
+}
+
+TEST(NationalForwardingTest, ASubmissionTheNationalCollectorRefusesIsQuarantinedNotRetried) {
+  TestRegion regional_pki;
+  TestRegion national_pki;
+  // A national collector that does not list Flevoland among its member regions.
+  const std::string national_config = national_pki.CollectorConfigFor(
+      "{code: nederland, name: Nederland}", "{sqlite: {path: national.db}}", 0);
+  auto national = RunningCollector::Start(national_config, national_pki.dir() + "/collector.log");
+  ASSERT_TRUE(national.ok()) << national.status();
+  const std::string config = regional_pki.CollectorConfigWithStorage(
+      "{sqlite: {path: collector.db}}", 0,
+      UpstreamConfig(national_pki, (*national)->grpc_port(), "urn:vroeg:region:flevoland"));
+  auto regional = RunningCollector::Start(config, regional_pki.dir() + "/regional.log");
+  ASSERT_TRUE(regional.ok()) << regional.status();
+
+  auto stub = api::v1::SubmissionService::NewStub(
+      regional_pki.Channel((*regional)->grpc_port(), Reporters()[0]));
+  grpc::ClientContext context;
+  api::v1::SubmitResponse response;
+  ASSERT_TRUE(stub->Submit(&context, Submission(Reporters()[0], 1), &response).ok());
+
+  const std::string quarantined = R"(vroeg_upstream_sends_total{outcome="quarantine"})";
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (Metric((*regional)->metrics_port(), quarantined).value_or(0) < 1 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(Metric((*regional)->metrics_port(), quarantined).value_or(0), 1);
+  EXPECT_EQ(Metric((*regional)->metrics_port(), "vroeg_upstream_spool_submissions").value_or(-1),
+            0);
+  EXPECT_EQ(Metric((*regional)->metrics_port(), R"(vroeg_upstream_sends_total{outcome="retry"})")
+                .value_or(-1),
+            0);
+  // Set aside with the national collector's reason, where an operator finds it.
+  const std::filesystem::path quarantine(regional_pki.dir() +
+                                         "/collector.upstream-spool/quarantine");
+  std::string reasons;
+  for (const auto& entry : std::filesystem::directory_iterator(quarantine)) {
+    if (entry.path().extension() == ".txt") reasons += ReadWholeFile(entry.path().string());
+  }
+  EXPECT_THAT(reasons, ::testing::HasSubstr("rule region_not_member"));
+  EXPECT_EQ(ObservationsStored(regional_pki, (*regional)->grpc_port(), kSupervisor), 2u)
+      << "refused upstream, still stored in the region";
 }
 
 }  // namespace
