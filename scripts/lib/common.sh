@@ -18,6 +18,8 @@ VROEG_PACKAGES=(
   libxlsxwriter-dev
   libgtest-dev libgmock-dev
   prometheus openssl sqlite3 ca-certificates tzdata
+  # scripts/bench.sh compares /metrics with the Pushgateway holding the same series.
+  prometheus-pushgateway
   # The package test (tests/package): dpkg-shlibdeps for the Depends of the .deb files, and
   # systemd-analyze to verify the installed units. systemd is only installed, never started.
   dpkg-dev systemd

@@ -1,0 +1,86 @@
+#include "tests/bench/probes.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tests/support/http_get.h"
+#include "tests/support/process.h"
+#include "tests/support/test_region.h"
+
+namespace vroeg::bench {
+namespace {
+
+absl::StatusOr<std::string> Metrics(int port) {
+  auto response = testing::HttpGet(port, "/metrics");
+  if (!response.ok()) return response.status();
+  if (response->status != 200) {
+    return absl::InternalError(absl::StrCat("/metrics answered ", response->status));
+  }
+  return std::move(response->body);
+}
+
+}  // namespace
+
+absl::StatusOr<ScrapeResult> Scrape(int port, const std::string& path, int count) {
+  ScrapeResult result;
+  for (int i = 0; i < count; ++i) {
+    const absl::Time t0 = absl::Now();
+    auto response = testing::HttpGet(port, path);
+    const absl::Duration took = absl::Now() - t0;
+    if (!response.ok()) return response.status();
+    if (response->status != 200) {
+      return absl::InternalError(absl::StrCat(path, " answered ", response->status));
+    }
+    result.seconds.push_back(absl::ToDoubleSeconds(took));
+    result.bytes = static_cast<int64_t>(response->body.size());
+    result.samples = 0;
+    for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
+      if (!line.empty() && line[0] != '#') ++result.samples;
+    }
+    result.body = std::move(response->body);
+  }
+  return result;
+}
+
+absl::StatusOr<EndToEndResult> RunEndToEnd(const EndToEndSpec& spec) {
+  const std::string series = absl::StrCat(
+      "jeugdzorg_waiting_youths{region=\"", spec.region, "\",reporter=\"", spec.reporter_agb,
+      "\",reporter_kind=\"provider\",care_form=\"verblijf\",municipality=\"GM0034\"}");
+  auto before = Metrics(spec.metrics_port);
+  if (!before.ok()) return before.status();
+  // Start from whatever an earlier run left, so that every value is new.
+  int value = static_cast<int>(testing::SampleValue(*before, series).value_or(0));
+  EndToEndResult result;
+  for (int i = 0; i < spec.iterations; ++i) {
+    value = (value + 1) % 100000;
+    const std::string file = absl::StrCat(spec.work_dir, "/e2e-", i, ".csv");
+    std::ofstream(file) << "period_start,period_end,care_form,municipality,indicator,value\n"
+                        << "2026-09-01,2026-09-30,verblijf,GM0034,wachtenden," << value << "\n";
+    const absl::Time t0 = absl::Now();
+    auto submitted = testing::RunCommand(
+        {spec.agent_binary, "submit", "--config", spec.agent_config, file}, absl::Seconds(60));
+    const absl::Time returned = absl::Now();
+    if (!submitted.ok()) return submitted.status();
+    if (submitted->exit_code != 0) {
+      return absl::InternalError(absl::StrCat("vroeg-agent submit exited ", submitted->exit_code,
+                                              ": ", submitted->out, submitted->err));
+    }
+    result.submit_seconds.push_back(absl::ToDoubleSeconds(returned - t0));
+    while (true) {
+      auto metrics = Metrics(spec.metrics_port);
+      if (!metrics.ok()) return metrics.status();
+      if (testing::SampleValue(*metrics, series) == static_cast<double>(value)) break;
+      if (absl::Now() - returned > spec.visibility_timeout) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            series, " did not show ", value, " within ",
+            absl::FormatDuration(spec.visibility_timeout), " of vroeg-agent submit returning"));
+      }
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    result.visible_seconds.push_back(absl::ToDoubleSeconds(absl::Now() - returned));
+  }
+  return result;
+}
+
+}  // namespace vroeg::bench
