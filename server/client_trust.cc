@@ -90,6 +90,25 @@ absl::StatusOr<std::shared_ptr<const ClientTrust>> ClientTrust::Create(
 
 absl::StatusOr<VerifiedClient> ClientTrust::Verify(absl::string_view chain_pem, absl::Time now,
                                                    absl::string_view* reason) const {
+  {
+    absl::MutexLock lock(&verified_mu_);
+    auto known = verified_.find(chain_pem);
+    if (known != verified_.end() && now >= known->second.not_before &&
+        now < known->second.not_after) {
+      return known->second;
+    }
+  }
+  absl::StatusOr<VerifiedClient> verified = VerifyChain(chain_pem, now, reason);
+  if (verified.ok()) {
+    absl::MutexLock lock(&verified_mu_);
+    if (verified_.size() >= kMaxVerified) verified_.clear();
+    verified_.insert_or_assign(std::string(chain_pem), *verified);
+  }
+  return verified;
+}
+
+absl::StatusOr<VerifiedClient> ClientTrust::VerifyChain(absl::string_view chain_pem, absl::Time now,
+                                                        absl::string_view* reason) const {
   std::vector<X509Ptr> chain = ReadCertificates(chain_pem);
   if (chain.empty()) {
     return Refuse("unreadable", reason, "client certificate is not a readable PEM certificate");
@@ -166,7 +185,8 @@ absl::StatusOr<VerifiedClient> ClientTrust::Verify(absl::string_view chain_pem, 
   }
   auto reporter = ReporterFromCertificate(*info, reason);
   if (!reporter.ok()) return reporter.status();
-  return VerifiedClient{*std::move(reporter), info->serial_hex, info->subject, info->not_after};
+  return VerifiedClient{*std::move(reporter), info->serial_hex, info->subject, info->not_before,
+                        info->not_after};
 }
 
 ClientCertificates::ClientCertificates(const Clock* clock, Logger* logger,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -28,6 +29,7 @@ struct VerifiedClient {
   ReporterId reporter;
   std::string serial_hex;
   std::string subject;
+  absl::Time not_before;
   absl::Time not_after;
 };
 
@@ -47,6 +49,9 @@ class ClientTrust {
   // Errors are UNAUTHENTICATED with a message naming the certificate, what is wrong and what to
   // do; `reason` is then set to a fixed label: unreadable, unknown_ca, expired, not_yet_valid,
   // key_usage, revoked, wildcard, no_identity, several_identities, malformed_identity.
+  // Every call on a connection asks again; a chain found good is remembered by this ClientTrust
+  // (so until the next reload of CA or CRL) and answered from memory while `now` lies within its
+  // leaf's validity, which spares parsing and chain building on every call.
   // Thread-safe.
   absl::StatusOr<VerifiedClient> Verify(absl::string_view chain_pem, absl::Time now,
                                         absl::string_view* reason) const;
@@ -56,8 +61,17 @@ class ClientTrust {
  private:
   ClientTrust() = default;
 
+  absl::StatusOr<VerifiedClient> VerifyChain(absl::string_view chain_pem, absl::Time now,
+                                             absl::string_view* reason) const;
+
+  // Chains remembered at most; the memory is dropped whole when full (clients reconnecting with
+  // the same certificate simply fill it again).
+  static constexpr size_t kMaxVerified = 4096;
+
   X509StorePtr store_;
   std::optional<RevocationList> revocations_;
+  mutable absl::Mutex verified_mu_;
+  mutable absl::flat_hash_map<std::string, VerifiedClient> verified_ ABSL_GUARDED_BY(verified_mu_);
 };
 
 // Every refusal label ClientTrust::Verify may give; metrics are created for all of them so that
