@@ -5,22 +5,14 @@
 namespace vroeg::bench {
 namespace {
 
-constexpr const char* kCareForms[kCareFormCount] = {"verblijf",
-                                                    "crisishulp",
-                                                    "hoogspecialistische_jeugd_ggz",
-                                                    "jeugdbescherming",
-                                                    "jeugdreclassering",
-                                                    "kortdurend_verblijf",
-                                                    "dagbehandeling",
-                                                    "multidisciplinair_complex",
-                                                    "multidisciplinair_ggz_complex"};
 constexpr const char* kMunicipalities[kMunicipalityCount] = {"GM0034", "GM0303", "GM0995",
                                                              "GM0171", "GM0184", "GM0050"};
 
 }  // namespace
 
 SeriesLabels WachtendenSeries(int index) {
-  return {kCareForms[index % kCareFormCount], kMunicipalities[index / kCareFormCount]};
+  return {vroeg::testing::kShippedCareForms[index % kCareFormCount],
+          kMunicipalities[index / kCareFormCount]};
 }
 
 MonthPeriod MonthFrom2000(int index) {

@@ -3,12 +3,14 @@
 
 #include <string>
 
+#include "tests/support/shipped_care_forms.h"
+
 namespace vroeg::bench {
 
 // Series of indicator wachtenden that a provider in Flevoland may send: every care form of the
 // catalogue (deploy/catalogue/catalogue.yaml) times every member municipality of the region the
 // benchmark collector is configured with.
-inline constexpr int kCareFormCount = 9;
+inline constexpr int kCareFormCount = vroeg::testing::kShippedCareForms.size();
 inline constexpr int kMunicipalityCount = 6;
 inline constexpr int kSeriesPerReporter = kCareFormCount * kMunicipalityCount;
 

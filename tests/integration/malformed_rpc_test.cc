@@ -6,12 +6,9 @@
 //
 // The calls go out as raw bytes through a generic stub, so that requests the generated code
 // would refuse to serialise (invalid UTF-8, truncated messages) reach the server as written.
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -22,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
+#include "tests/support/raw_call.h"
 #include "tests/support/test_region.h"
 #include "vroeg/api/v1/submission.pb.h"
 
@@ -32,7 +30,6 @@ using ::testing::HasSubstr;
 
 constexpr char kProvider[] = "urn:vroeg:provider:98990012";
 constexpr char kSubmitMethod[] = "/vroeg.api.v1.SubmissionService/Submit";
-constexpr char kHealthMethod[] = "/grpc.health.v1.Health/Check";
 // SubmitRequest field numbers, for requests written by hand.
 constexpr int kSubmissionIdField = 1;
 constexpr int kObservationsField = 3;
@@ -223,45 +220,17 @@ class MalformedRpcFixture : public ::testing::Test {
         std::make_unique<grpc::GenericStub>(region_.Channel(collector_->grpc_port(), kProvider));
   }
 
-  // Sends `body` as the request of `method` and waits for the answer; `response` gets its bytes.
   grpc::Status Call(const std::string& method, const std::string& body, std::string* response) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    grpc::Slice slice(body);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer reply;
-    std::mutex mu;
-    std::condition_variable done_cv;
-    bool done = false;
-    grpc::Status result;
-    stub_->UnaryCall(&context, method, grpc::StubOptions(), &request, &reply,
-                     [&](grpc::Status status) {
-                       std::lock_guard<std::mutex> lock(mu);
-                       result = std::move(status);
-                       done = true;
-                       done_cv.notify_one();
-                     });
-    std::unique_lock<std::mutex> lock(mu);
-    // The deadline above ends every call, so this wait is bounded.
-    done_cv.wait(lock, [&] { return done; });
-    std::vector<grpc::Slice> slices;
-    response->clear();
-    if (result.ok() && reply.Dump(&slices).ok()) {
-      for (const grpc::Slice& s : slices) {
-        response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-      }
-    }
-    return result;
+    return CallRaw(*stub_, method, body, response);
   }
 
   // The collector still serves: its health service says SERVING and a good submission is
   // stored.
   void ExpectHealthy(const std::string& submission_id) {
     std::string reply;
-    grpc::Status health = Call(kHealthMethod, "", &reply);
+    grpc::Status health = Call(kHealthCheckMethod, "", &reply);
     EXPECT_TRUE(health.ok()) << health.error_message();
-    // HealthCheckResponse{status: SERVING}: field 1, varint 1.
-    EXPECT_EQ(reply, std::string("\x08\x01", 2));
+    EXPECT_EQ(reply, kHealthServing);
 
     api::v1::Observation observation = Waiting(7);
     observation.mutable_period()->set_start("2026-08-01");

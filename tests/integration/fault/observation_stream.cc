@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "server/storage/sqlite_store.h"
+#include "tests/support/shipped_care_forms.h"
 
 namespace vroeg::testing {
 namespace {
@@ -29,22 +30,11 @@ constexpr IndicatorSpec kIndicators[] = {
     {"plaatsen_operationeel", 30},
     {"plaatsen_bezet", 0},
 };
-constexpr const char* kCareForms[] = {
-    "verblijf",
-    "crisishulp",
-    "hoogspecialistische_jeugd_ggz",
-    "jeugdbescherming",
-    "jeugdreclassering",
-    "kortdurend_verblijf",
-    "dagbehandeling",
-    "multidisciplinair_complex",
-    "multidisciplinair_ggz_complex",
-};
 // TestRegion's collector knows these municipalities; empty is the provider as a whole.
 constexpr const char* kMunicipalities[] = {"",       "GM0034", "GM0303", "GM0995",
                                            "GM0171", "GM0184", "GM0050"};
 constexpr int kIndicatorCount = sizeof(kIndicators) / sizeof(kIndicators[0]);
-constexpr int kCareFormCount = sizeof(kCareForms) / sizeof(kCareForms[0]);
+constexpr int kCareFormCount = kShippedCareForms.size();
 constexpr int kMunicipalityCount = sizeof(kMunicipalities) / sizeof(kMunicipalities[0]);
 static_assert(kIndicatorCount * kCareFormCount * kMunicipalityCount ==
               ObservationStream::kMaxRowsPerFile);
@@ -84,7 +74,7 @@ std::vector<ObservationStream::Row> ObservationStream::Rows(int file) const {
     const int combination = (row + file * 7) % kMaxRowsPerFile;
     const IndicatorSpec& indicator = kIndicators[combination % kIndicatorCount];
     const int rest = combination / kIndicatorCount;
-    const char* care_form = kCareForms[rest % kCareFormCount];
+    const char* care_form = kShippedCareForms[rest % kCareFormCount];
     const char* municipality = kMunicipalities[rest / kCareFormCount];
     const double value = (file * 131 + rest * 17) % 400 + indicator.offset;
     rows.push_back({{reporter_, indicator.code, care_form, municipality, day, day}, value});
