@@ -206,6 +206,17 @@ vroeg_log "ingest: batches ${batches[*]}, reporters ${concurrencies[*]}, ${load_
 collector_config "$work/ingest"
 start_collector "$work/ingest"
 collector_idle_kb="$(rss_kb "$collector_pid")"
+# What the disk allows one writer who must be durable before answering: a lone reporter's
+# batch-1 submissions can go no faster, whatever the RPC costs.
+durable_runs=()
+durable_p50_runs=()
+for _ in $(seq 1 "$repeat"); do
+  line="$(bench durable-writes --dir "$work/ingest" --seconds "$load_seconds")"
+  durable_runs+=("$(field "$line" writes_per_second)")
+  durable_p50_runs+=("$(field "$line" p50)")
+done
+durable="$(median "${durable_runs[@]}")"
+durable_p50="$(median "${durable_p50_runs[@]}")"
 declare -A rate p50 p99 empty
 for c in "${concurrencies[@]}"; do
   reporters=(--collector "$grpc_address" --cert-dir "$pki" --first-agb "$first_agb" --reporters "$c")
@@ -248,6 +259,8 @@ for b in "${batches[@]}"; do
     esac
   done
 done
+row "durable writes in the database directory: 4 KiB overwrite + fdatasync, one at a time" \
+  "$(calc "$durable")/s (p50 $(ms "$durable_p50") ms)" "-" "-" "-" "-"
 
 # ---- 3. end to end, and 5. the agent's footprint, against the same collector ---------------
 
@@ -497,6 +510,7 @@ fi
   echo
   echo '```sh'
   cat <<EOF
+vroeg-bench durable-writes --dir DATABASE_DIR --seconds $load_seconds
 vroeg-bench empty-rpc --collector ADDR --cert-dir PKI --reporters C --seconds $load_seconds
 vroeg-bench ingest --collector ADDR --cert-dir PKI --reporters C --batch B --seconds $load_seconds  # B in ${batches[*]}, C in ${concurrencies[*]}
 vroeg-bench e2e --agent vroeg-agent --agent-config AGENT.yaml --reporter $e2e_agb --metrics-port PORT --work-dir DIR --iterations $e2e_iterations

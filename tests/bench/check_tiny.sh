@@ -17,6 +17,7 @@ expected=(
   "ingest batch 1, 1 reporters" "ingest batch 1, 8 reporters"
   "ingest batch 100, 1 reporters" "ingest batch 100, 8 reporters"
   "ingest batch 1000, 1 reporters" "ingest batch 1000, 8 reporters"
+  "durable writes in the database directory: 4 KiB overwrite + fdatasync, one at a time"
   "end to end: agent submit returned to value on /metrics"
   "agent resident memory, idle" "agent resident memory, sending 500 observations (peak)"
   "scrape /metrics, 1000 series (" "collector resident memory per 100k series (at 1000 series)"

@@ -118,6 +118,14 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
 
+  std::string durable_dir;
+  auto* durable_command = app.add_subcommand(
+      "durable-writes", "fdatasync after each 4 KiB overwrite in a directory, one at a time");
+  durable_command->add_option("--dir", durable_dir, "Directory on the disk to measure")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  durable_command->add_option("--seconds", seconds, "Measure for this long")->capture_default_str();
+
   EndToEndSpec e2e;
   auto* e2e_command = app.add_subcommand(
       "e2e", "Time from `vroeg-agent submit` returning to the value showing on /metrics");
@@ -157,6 +165,19 @@ int Main(int argc, char** argv) {
     if (ingest_command->parsed())
       return PrintLoad("ingest", RunIngest(*channels, batch, limit), batch);
     return PrintLoad("empty-rpc", RunEmptyRpc(*channels, limit), 0);
+  }
+  if (durable_command->parsed()) {
+    auto result = DurableWrites(durable_dir, absl::Seconds(seconds));
+    if (!result.ok()) return Fail(result.status());
+    std::cout << ResultLine("durable-writes", {{"writes", absl::StrCat(result->seconds.size())},
+                                               {"seconds", Number(Seconds(result->elapsed))},
+                                               {"writes_per_second",
+                                                Number(static_cast<double>(result->seconds.size()) /
+                                                       Seconds(result->elapsed))},
+                                               {"p50", Number(Percentile(result->seconds, 0.5))},
+                                               {"p99", Number(Percentile(result->seconds, 0.99))}})
+              << "\n";
+    return 0;
   }
   if (scrape_command->parsed()) {
     auto result = Scrape(port, path, count);

@@ -1,5 +1,10 @@
 #include "tests/bench/probes.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -20,7 +25,46 @@ absl::StatusOr<std::string> Metrics(int port) {
   return std::move(response->body);
 }
 
+absl::Status WriteError(const std::string& what, const std::string& path) {
+  return absl::UnavailableError(absl::StrCat("cannot ", what, " ", path, ": ", strerror(errno)));
+}
+
 }  // namespace
+
+absl::StatusOr<DurableWriteResult> DurableWrites(const std::string& dir, absl::Duration limit) {
+  constexpr size_t kBlock = 4096;
+  constexpr size_t kBlocks = 256;
+  const std::string path = absl::StrCat(dir, "/durable-writes.bench");
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return WriteError("create", path);
+  const std::string block(kBlock, 'v');
+  absl::Status status;
+  DurableWriteResult result;
+  // Allocated and synced first, so that the measured writes change no file size or extents.
+  for (size_t i = 0; i < kBlocks && status.ok(); ++i) {
+    if (pwrite(fd, block.data(), kBlock, static_cast<off_t>(i * kBlock)) !=
+        static_cast<ssize_t>(kBlock)) {
+      status = WriteError("write", path);
+    }
+  }
+  if (status.ok() && fsync(fd) != 0) status = WriteError("sync", path);
+  const absl::Time start = absl::Now();
+  for (size_t i = 0; status.ok() && absl::Now() - start < limit; ++i) {
+    const absl::Time t0 = absl::Now();
+    if (pwrite(fd, block.data(), kBlock, static_cast<off_t>((i % kBlocks) * kBlock)) !=
+            static_cast<ssize_t>(kBlock) ||
+        fdatasync(fd) != 0) {
+      status = WriteError("write", path);
+      break;
+    }
+    result.seconds.push_back(absl::ToDoubleSeconds(absl::Now() - t0));
+  }
+  result.elapsed = absl::Now() - start;
+  close(fd);
+  unlink(path.c_str());
+  if (!status.ok()) return status;
+  return result;
+}
 
 absl::StatusOr<ScrapeResult> Scrape(int port, const std::string& path, int count) {
   ScrapeResult result;

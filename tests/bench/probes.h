@@ -39,6 +39,17 @@ struct EndToEndResult {
   std::vector<double> visible_seconds;  // from submit's exit until /metrics shows the value
 };
 
+struct DurableWriteResult {
+  std::vector<double> seconds;  // one per write, pwrite and fdatasync
+  absl::Duration elapsed;       // all of them
+};
+
+// The disk's limit for one writer that must be durable before it answers: overwrites 4 KiB
+// blocks of a preallocated 1 MiB file in `dir` in turn, each followed by fdatasync, as SQLite's
+// WAL does on every commit, until `limit` passes. The file is removed. UNAVAILABLE naming the
+// file when it cannot be written.
+absl::StatusOr<DurableWriteResult> DurableWrites(const std::string& dir, absl::Duration limit);
+
 // Each iteration writes a CSV file with one new value of wachtenden (verblijf, GM0034,
 // September 2026), runs `vroeg-agent submit` on it and polls /metrics until
 // jeugdzorg_waiting_youths for that reporter shows the value. Errors: the agent's exit status
