@@ -48,8 +48,13 @@ PreparedFile PrepareFile(const std::string& path, const ValidationContext& conte
   }
   file.problems = std::move(read->problems);
   auto* observations = file.request.mutable_observations();
-  observations->Reserve(static_cast<int>(read->observations.size()));
-  for (auto& observation : read->observations) *observations->Add() = std::move(observation);
+  {
+    // The moved-from messages are a file's worth of empty shells: freed here, before validation
+    // allocates its own per-row state, they do not add to the agent's peak.
+    std::vector<api::v1::Observation> read_observations = std::move(read->observations);
+    observations->Reserve(static_cast<int>(read_observations.size()));
+    for (auto& observation : read_observations) *observations->Add() = std::move(observation);
+  }
   std::vector<Problem> invalid = ValidateObservations(context, observations);
   file.problems.insert(file.problems.end(), invalid.begin(), invalid.end());
   std::stable_sort(file.problems.begin(), file.problems.end(),

@@ -1,5 +1,7 @@
 #include "agent/forwarder.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -79,6 +81,9 @@ void Forwarder::Run() {
   while (backoff ? WaitToRetry(*backoff) : Wait(std::nullopt)) {
     auto pass = SendPending();
     if (pass.ok()) {
+      // A settled submission's request (a whole file's observations) is freed by now; give the
+      // pages back rather than keep the daemon at its peak until the next file.
+      if (pass->acknowledged + pass->quarantined > 0) malloc_trim(0);
       backoff = pass->retry_after;
       continue;
     }

@@ -51,28 +51,12 @@ absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(
     const config::v1::MetricsSecurity& security, const std::string& base_dir,
     const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {
   MetricsEndpoint endpoint;
-  const std::string host = listen.substr(0, listen.rfind(':'));
-  // civetweb, inside prometheus-cpp, cannot do TLS with OpenSSL 3: it looks up OpenSSL 1.1
-  // symbols at run time and crashes on the first handshake.
-  if (security.has_tls()) {
-    VROEG_ASSIGN_OR_RETURN(endpoint.https,
-                           StartHttpsMetricsServer(setting, listen, security, base_dir,
-                                                   {collectables.begin(), collectables.end()}));
-    endpoint.port = endpoint.https->port();
-    endpoint.url = absl::StrCat("https://", host, ":", endpoint.port, "/metrics");
-    return endpoint;
-  }
-  // civetweb reports a busy port by throwing; this is the edge where that becomes a status.
-  try {
-    endpoint.exposer = std::make_unique<prometheus::Exposer>(listen);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat(setting, ": cannot listen on ", listen, ": ", e.what()));
-  }
-  for (const auto& collectable : collectables) endpoint.exposer->RegisterCollectable(collectable);
-  const auto ports = endpoint.exposer->GetListeningPorts();
-  endpoint.port = ports.empty() ? 0 : ports.front();
-  endpoint.url = absl::StrCat("http://", host, ":", endpoint.port, "/metrics");
+  VROEG_ASSIGN_OR_RETURN(endpoint.server,
+                         StartMetricsServer(setting, listen, security, base_dir,
+                                            {collectables.begin(), collectables.end()}));
+  endpoint.port = endpoint.server->port();
+  endpoint.url = absl::StrCat(security.has_tls() ? "https://" : "http://",
+                              listen.substr(0, listen.rfind(':')), ":", endpoint.port, "/metrics");
   return endpoint;
 }
 

@@ -8,10 +8,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/https_metrics_server.h"
 #include "common/log.h"
+#include "common/metrics_server.h"
 #include "prometheus/collectable.h"
-#include "prometheus/exposer.h"
 #include "vroeg/config/v1/metrics.pb.h"
 
 namespace vroeg {
@@ -27,22 +26,19 @@ void BlockStopSignals();
 std::thread StopOnSignal(Logger& logger, std::function<void()> stop,
                          std::function<void()> reload = nullptr);
 
-// A /metrics endpoint serving `collectables` on `listen` (host:port; port 0 picks one). One of
-// the two servers runs; destroying the endpoint stops it.
+// A /metrics endpoint serving collectables on a listen address (host:port; port 0 picks one);
+// destroying the endpoint stops it.
 struct MetricsEndpoint {
-  // Plain HTTP, when metrics_security is not set.
-  std::unique_ptr<prometheus::Exposer> exposer;
-  // HTTPS with basic authentication, when it is.
-  std::unique_ptr<HttpsMetricsServer> https;
+  std::unique_ptr<MetricsServer> server;
   int port = 0;
   // Where to scrape, e.g. https://127.0.0.1:9464/metrics.
   std::string url;
 };
 
 // Serves HTTPS with basic authentication when `security` is set (checked by
-// CheckMetricsSecurity; files relative to `base_dir`), plain HTTP otherwise. UNAVAILABLE, naming
-// `setting` and the address, when it cannot listen (address in use); errors of
-// StartHttpsMetricsServer for unusable security files.
+// CheckMetricsSecurity; files relative to `base_dir`), plain HTTP otherwise; see
+// StartMetricsServer, whose errors it returns (UNAVAILABLE, naming `setting` and the address, when
+// it cannot listen).
 absl::StatusOr<MetricsEndpoint> StartMetricsEndpoint(
     const std::string& setting, const std::string& listen,
     const config::v1::MetricsSecurity& security, const std::string& base_dir,

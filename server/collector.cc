@@ -20,7 +20,6 @@
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server_builder.h"
-#include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "server/audit/audit_log.h"
@@ -53,7 +52,9 @@ constexpr uint32_t kDefaultPostgresPoolSize = 4;
 constexpr uint32_t kMaxPostgresPoolSize = 64;
 constexpr const char* kPostgresSslModes[] = {"disable", "allow",     "prefer",
                                              "require", "verify-ca", "verify-full"};
-constexpr int kCommitWorkers = 4;
+// Submissions being checked or waiting for their group commit (see Ingestor): a worker mostly
+// waits, and each one more can share a transaction's flush to disk.
+constexpr int kCommitWorkers = 64;
 // Exports run apart from commits, so that a long export never holds up a submission.
 constexpr int kExportWorkers = 2;
 constexpr uint32_t kDefaultMaxMessageBytes = 32 << 20;

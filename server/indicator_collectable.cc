@@ -1,5 +1,6 @@
 #include "server/indicator_collectable.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +42,13 @@ std::string DatasetLabel(catalogue::v1::Dataset dataset) {
 }
 
 double Seconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
+
+// The one sample that changes with every scrape, not with the state.
+constexpr char kNotExposedName[] = "vroeg_series_not_exposed_total";
+
+void AddCounterSample(MetricFamily& family, uint64_t value) {
+  family.metric.emplace_back().counter.value = static_cast<double>(value);
+}
 
 // Collects the families of one response: regional samples are always exposed, per-reporter
 // samples in the order offered until the cap is reached.
@@ -207,7 +215,7 @@ void DescribeEarlyWarning(Exposition& out) {
   out.Describe("vroeg_series_expired", "Series of expired reporters, left off /metrics.");
   out.Describe("vroeg_series_exposed",
                "Regional and per-reporter jeugdzorg samples in the latest /metrics response.");
-  out.Describe("vroeg_series_not_exposed_total",
+  out.Describe(kNotExposedName,
                "Per-reporter samples left off /metrics by the cap (max_exposed_series), summed "
                "over scrapes.",
                MetricType::Counter);
@@ -312,16 +320,30 @@ IndicatorCollectable::IndicatorCollectable(std::shared_ptr<const Catalogue> cata
       clock_(clock),
       started_(started) {}
 
-std::vector<MetricFamily> IndicatorCollectable::Collect() const {
+IndicatorCollectable::Rendering IndicatorCollectable::Render(absl::Time now) const {
   const Catalogue& catalogue = *catalogue_;
-  const absl::Time now = clock_->Now();
   early_warning::Snapshot snapshot = state_->Snapshot();
   const size_t series_held = snapshot.size();
+  Rendering rendering;
+  rendering.valid_from = now;
+  // DropExpired leaves a reporter out once now - expiry, in whole seconds, is past the second of
+  // its newest value: from that second + 1 + expiry on.
+  const absl::Duration expiry_age = absl::Hours(24) * settings_.reporter_expiry_days();
+  for (const early_warning::SeriesEntry& entry : snapshot) {
+    const absl::Time expires =
+        absl::FromUnixSeconds(entry.history.newest_received + 1) + expiry_age;
+    if (expires > now) rendering.expiry_changes = std::min(rendering.expiry_changes, expires);
+  }
   early_warning::Expiry expiry;
   snapshot = early_warning::DropExpired(std::move(snapshot), settings_, now, &expiry);
 
   const early_warning::Context context{&catalogue, &roles_, &settings_, &region_, now, started_};
   const early_warning::Figures figures = early_warning::ComputeFigures(snapshot, context);
+  for (const auto& [key, compliance] : figures.compliance) {
+    if (!compliance.overdue) {
+      rendering.valid_through = std::min(rendering.valid_through, compliance.due);
+    }
+  }
   std::map<std::string, early_warning::Family> aggregates =
       early_warning::CatalogueAggregates(snapshot, catalogue);
 
@@ -352,13 +374,72 @@ std::vector<MetricFamily> IndicatorCollectable::Collect() const {
                     entry.history.latest().value * Catalogue::MetricScale(indicator->unit()));
   }
 
-  const uint64_t not_exposed = not_exposed_.fetch_add(out.not_exposed()) + out.not_exposed();
+  rendering.not_exposed = out.not_exposed();
   out.Health("vroeg_series", static_cast<double>(series_held));
   out.Health("vroeg_reporters_expired", static_cast<double>(expiry.reporters.size()));
   out.Health("vroeg_series_expired", static_cast<double>(expiry.series));
   out.Health("vroeg_series_exposed", static_cast<double>(out.exposed()));
-  out.Health("vroeg_series_not_exposed_total", static_cast<double>(not_exposed));
-  return out.Finish();
+  rendering.families = out.Finish();
+  return rendering;
+}
+
+uint64_t IndicatorCollectable::CountNotExposed(uint64_t not_exposed) const {
+  return not_exposed_.fetch_add(not_exposed) + not_exposed;
+}
+
+std::vector<MetricFamily> IndicatorCollectable::Collect() const {
+  Rendering rendering = Render(clock_->Now());
+  const uint64_t not_exposed = CountNotExposed(rendering.not_exposed);
+  for (MetricFamily& family : rendering.families) {
+    if (family.name == kNotExposedName) AddCounterSample(family, not_exposed);
+  }
+  return std::move(rendering.families);
+}
+
+void IndicatorCollectable::AppendExposition(std::vector<ExpositionChunk>* chunks) const {
+  const absl::Time now = clock_->Now();
+  // Read before the snapshot that Render takes, so a cached text is never older than its key.
+  const uint64_t version = state_->version();
+  std::shared_ptr<const CachedText> cached;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    cached = cache_;
+  }
+  if (cached == nullptr || !cached->ValidAt(version, now)) {
+    // Rendered outside the lock: scrapes that find the cache stale at the same time each render,
+    // rather than wait for one another.
+    Rendering rendering = Render(now);
+    auto text = std::make_shared<CachedText>();
+    text->version = version;
+    text->valid_from = rendering.valid_from;
+    text->expiry_changes = rendering.expiry_changes;
+    text->valid_through = rendering.valid_through;
+    text->not_exposed = rendering.not_exposed;
+    std::string before;
+    std::string after;
+    // The previous text's size is the best guess, and saves the copies of growing 15 MB at 100k
+    // series.
+    if (cached != nullptr) before.reserve(cached->before_counter->size() * 9 / 8);
+    for (MetricFamily& family : rendering.families) {
+      if (family.name == kNotExposedName) {
+        text->counter = std::move(family);
+        continue;
+      }
+      AppendTextExposition(family, text->counter.name.empty() ? &before : &after);
+    }
+    text->before_counter = std::make_shared<const std::string>(std::move(before));
+    text->after_counter = std::make_shared<const std::string>(std::move(after));
+    cached = std::move(text);
+    absl::MutexLock lock(&cache_mu_);
+    cache_ = cached;
+  }
+  MetricFamily counter = cached->counter;
+  AddCounterSample(counter, CountNotExposed(cached->not_exposed));
+  auto counter_text = std::make_shared<std::string>();
+  AppendTextExposition(counter, counter_text.get());
+  chunks->push_back(cached->before_counter);
+  chunks->push_back(std::move(counter_text));
+  chunks->push_back(cached->after_counter);
 }
 
 }  // namespace vroeg

@@ -6,10 +6,13 @@
 #include <memory>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/catalogue.h"
 #include "common/clock.h"
-#include "prometheus/collectable.h"
+#include "common/text_exposition.h"
+#include "prometheus/metric_family.h"
 #include "server/early_warning/roles.h"
 #include "server/latest_state.h"
 #include "vroeg/config/v1/collector.pb.h"
@@ -28,8 +31,13 @@ namespace vroeg {
 // Reporters silent for longer than early_warning.reporter_expiry_days are left out everywhere.
 // Regional figures always appear; per-reporter samples stop at early_warning.max_exposed_series,
 // derived figures before catalogue series. Ratios without a positive denominator are left out.
-// Thread-safe: Collect may run concurrently with updates of the state and with itself.
-class IndicatorCollectable : public prometheus::Collectable {
+// AppendExposition renders this text once and reuses it for later scrapes while LatestState's
+// version is the same and the clock has not passed an instant where the output changes (a
+// reporter expiring, a due time passing); only vroeg_series_not_exposed_total is written per
+// scrape. Collect always computes afresh.
+// Thread-safe: Collect and AppendExposition may run concurrently with updates of the state and
+// with themselves.
+class IndicatorCollectable : public TextCollectable {
  public:
   // `settings` must have its defaults applied. `state` and `clock` are not owned and must
   // outlive this object. `started` is when the collector started.
@@ -39,8 +47,41 @@ class IndicatorCollectable : public prometheus::Collectable {
                        const Clock* clock, absl::Time started);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
+  void AppendExposition(std::vector<ExpositionChunk>* chunks) const override;
 
  private:
+  // The families at one instant, vroeg_series_not_exposed_total without its sample, and the
+  // instants between which they stay the same as long as the state does.
+  struct Rendering {
+    std::vector<prometheus::MetricFamily> families;
+    // Per-reporter samples the cap left out of this rendering.
+    uint64_t not_exposed = 0;
+    absl::Time valid_from;
+    // The first instant at which a reporter expires.
+    absl::Time expiry_changes = absl::InfiniteFuture();
+    // The last instant before a reporter becomes overdue.
+    absl::Time valid_through = absl::InfiniteFuture();
+  };
+  // The text of a Rendering, split around the counter that changes per scrape.
+  struct CachedText {
+    uint64_t version = 0;
+    absl::Time valid_from;
+    absl::Time expiry_changes;
+    absl::Time valid_through;
+    uint64_t not_exposed = 0;
+    ExpositionChunk before_counter;
+    prometheus::MetricFamily counter;
+    ExpositionChunk after_counter;
+    bool ValidAt(uint64_t state_version, absl::Time now) const {
+      return version == state_version && now >= valid_from && now < expiry_changes &&
+             now <= valid_through;
+    }
+  };
+
+  Rendering Render(absl::Time now) const;
+  // Adds this rendering's left-out samples to the counter; returns the new total.
+  uint64_t CountNotExposed(uint64_t not_exposed) const;
+
   std::shared_ptr<const Catalogue> catalogue_;
   const early_warning::IndicatorRoles roles_;
   const LatestState* state_;
@@ -50,6 +91,8 @@ class IndicatorCollectable : public prometheus::Collectable {
   const absl::Time started_;
   // Per-reporter samples left out by the cap, over all scrapes.
   mutable std::atomic<uint64_t> not_exposed_{0};
+  mutable absl::Mutex cache_mu_;
+  mutable std::shared_ptr<const CachedText> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace vroeg

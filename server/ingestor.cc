@@ -1,6 +1,8 @@
 #include "server/ingestor.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,20 @@
 #include "google/protobuf/util/time_util.h"
 
 namespace vroeg {
+
+struct Ingestor::Pending {
+  SubmissionRecord record;
+  // The caller's request, queued upstream after the commit.
+  api::v1::SubmitRequest* request = nullptr;
+  std::string reporter_urn;
+  // Set by the leader before `done`.
+  absl::StatusOr<api::v1::SubmitResponse> answer;
+  // Guarded by commit_mu_.
+  bool done = false;
+  // Signalled when `done` is set, or when this caller is to lead the next group.
+  absl::CondVar wake;
+};
+
 namespace {
 
 // A bounded set of reasons, used as a metric label.
@@ -115,11 +131,26 @@ Ingestor::Ingestor(std::shared_ptr<const Catalogue> catalogue, IngestorOptions o
                       .Add({});
   commit_seconds_ = &prometheus::BuildHistogram()
                          .Name("vroeg_commit_duration_seconds")
-                         .Help("Time to commit one submission durably to storage.")
+                         .Help(
+                             "Per submission committed: duration of the storage "
+                             "transaction that committed it durably (with its group).")
                          .Register(*registry)
                          .Add({}, prometheus::Histogram::BucketBoundaries{
                                       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                       0.5, 1, 2.5, 5});
+  group_submissions_ = &prometheus::BuildHistogram()
+                            .Name("vroeg_commit_batch_submissions")
+                            .Help("Submissions committed together in one storage transaction.")
+                            .Register(*registry)
+                            .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64,
+                                                                             128, 256, 512, 1024});
+  waiting_submissions_ = &prometheus::BuildGauge()
+                              .Name("vroeg_commit_waiting_submissions")
+                              .Help(
+                                  "Submissions that passed every check and wait for a "
+                                  "storage transaction to take them.")
+                              .Register(*registry)
+                              .Add({});
 }
 
 void Ingestor::CountRejection(absl::StatusCode code) {
@@ -230,34 +261,101 @@ absl::StatusOr<api::v1::SubmitResponse> Ingestor::SubmitChecked(const ReporterId
     record.observations.push_back(std::move(stored));
   }
 
+  Pending pending;
+  pending.record = std::move(record);
+  pending.request = &request;
+  pending.reporter_urn = reporter_urn;
+  return CommitInGroup(pending);
+}
+
+absl::StatusOr<api::v1::SubmitResponse> Ingestor::CommitInGroup(Pending& pending) {
   absl::MutexLock lock(&commit_mu_);
+  waiting_.push_back(&pending);
+  waiting_submissions_->Set(static_cast<double>(waiting_.size()));
+  while (!pending.done && committing_) pending.wake.Wait(&commit_mu_);
+  if (pending.done) return std::move(pending.answer);
+
+  // The leader, until its own submission is committed: a caller's wait is bounded by the groups
+  // that arrived before it, never by those after.
+  committing_ = true;
+  while (!pending.done) {
+    std::vector<Pending*> group;
+    size_t observations = 0;
+    while (!waiting_.empty()) {
+      // An empty submission still costs a row: counted as one.
+      const size_t size = std::max<size_t>(1, waiting_.front()->record.observations.size());
+      if (!group.empty() && observations + size > kMaxGroupObservations) break;
+      observations += size;
+      group.push_back(waiting_.front());
+      waiting_.pop_front();
+    }
+    waiting_submissions_->Set(static_cast<double>(waiting_.size()));
+    // Others keep joining the list while this group commits.
+    commit_mu_.Unlock();
+    CommitGroup(group);
+    commit_mu_.Lock();
+    for (Pending* member : group) {
+      member->done = true;
+      member->wake.Signal();
+    }
+  }
+  committing_ = false;
+  if (!waiting_.empty()) waiting_.front()->wake.Signal();
+  return std::move(pending.answer);
+}
+
+void Ingestor::CommitGroup(const std::vector<Pending*>& group) {
+  std::vector<const SubmissionRecord*> records;
+  records.reserve(group.size());
+  for (const Pending* member : group) records.push_back(&member->record);
   const absl::Time started = clock_->Now();
-  VROEG_ASSIGN_OR_RETURN(CommitResult result, store_->Commit(record));
-  commit_seconds_->Observe(absl::ToDoubleSeconds(clock_->Now() - started));
-  if (result.duplicate) {
-    duplicates_->Increment();
-  } else {
-    accepted_->Increment();
-    observations_stored_->Increment(result.stored);
-    corrections_->Increment(result.corrections);
-    for (const auto& observation : record.observations) state_->Apply(observation);
+  std::vector<absl::StatusOr<CommitResult>> results = store_->CommitGroup(records);
+  const double seconds = absl::ToDoubleSeconds(clock_->Now() - started);
+  group_submissions_->Observe(static_cast<double>(group.size()));
+  if (results.size() != group.size()) {
+    for (Pending* member : group) {
+      member->answer = absl::InternalError(absl::StrCat(
+          "the store returned ", results.size(), " results for ", group.size(), " submissions"));
+    }
+    return;
   }
-  // Queued under the commit lock, so that the national collector receives corrections in the
-  // order they were committed here.
-  if (options_.upstream != nullptr) {
-    request.set_reporter(reporter_urn);
-    *request.mutable_received_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+  for (size_t i = 0; i < group.size(); ++i) {
+    Pending& member = *group[i];
+    if (!results[i].ok()) {
+      member.answer = results[i].status();
+      continue;
+    }
+    const CommitResult& result = *results[i];
+    commit_seconds_->Observe(seconds);
+    if (result.duplicate) {
+      duplicates_->Increment();
+    } else {
+      accepted_->Increment();
+      observations_stored_->Increment(result.stored);
+      corrections_->Increment(result.corrections);
+      for (const auto& observation : member.record.observations) state_->Apply(observation);
+    }
+    const auto committed_at = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
         absl::ToUnixMicros(result.committed_at));
-    VROEG_RETURN_IF_ERROR(options_.upstream->Enqueue(request));
+    // Queued by the leader in commit order, so that the national collector receives corrections
+    // in the order they were committed here.
+    if (options_.upstream != nullptr) {
+      api::v1::SubmitRequest& request = *member.request;
+      request.set_reporter(member.reporter_urn);
+      *request.mutable_received_at() = committed_at;
+      if (absl::Status queued = options_.upstream->Enqueue(request); !queued.ok()) {
+        member.answer = std::move(queued);
+        continue;
+      }
+    }
+    api::v1::SubmitResponse response;
+    response.set_submission_id(member.record.submission_id);
+    response.set_duplicate(result.duplicate);
+    response.set_stored(result.stored);
+    response.set_corrections(result.corrections);
+    *response.mutable_committed_at() = committed_at;
+    member.answer = std::move(response);
   }
-  api::v1::SubmitResponse response;
-  response.set_submission_id(record.submission_id);
-  response.set_duplicate(result.duplicate);
-  response.set_stored(result.stored);
-  response.set_corrections(result.corrections);
-  *response.mutable_committed_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-      absl::ToUnixMicros(result.committed_at));
-  return response;
 }
 
 }  // namespace vroeg

@@ -1,10 +1,12 @@
 #ifndef VROEG_SERVER_INGESTOR_H_
 #define VROEG_SERVER_INGESTOR_H_
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/catalogue.h"
@@ -13,6 +15,7 @@
 #include "common/log.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "server/authorizer.h"
@@ -54,7 +57,16 @@ struct IngestorOptions {
 // authorization, validation and a durable commit, then updates the in-memory state and queues it
 // upstream when configured. Returns OK only after the commit (and the queueing). A submission a
 // region forwards is stored under its original reporter, with the region's code and the time the
-// region committed it (SubmitRequest.received_at). Thread-safe.
+// region committed it (SubmitRequest.received_at).
+//
+// Group commit: submissions that passed every check wait in a list; one of their callers at a
+// time (the leader) takes every submission waiting (up to kMaxGroupObservations observations, at
+// least one submission), commits them in one ObservationStore::CommitGroup, and then, in the
+// order they arrived, updates the state, metrics and upstream queue for each and hands each
+// caller its own answer. A submission arriving while no commit runs is committed at once, alone:
+// nothing waits for company. Corrections reach the state and the upstream queue in commit order.
+//
+// Thread-safety: thread-safe; Submit is meant to be called from many threads at once.
 class Ingestor {
  public:
   // Nothing is owned except the catalogue share; all pointers must outlive the Ingestor.
@@ -77,6 +89,18 @@ class Ingestor {
   absl::StatusOr<api::v1::SubmitResponse> SubmitChecked(const ReporterId& caller,
                                                         api::v1::SubmitRequest request);
 
+  // One submission that passed every check, from its caller to its answer.
+  struct Pending;
+  // Bound on the observations of one group (a single larger submission is committed alone).
+  static constexpr size_t kMaxGroupObservations = 200000;
+
+  // Waits for `pending` to be committed, as a member of a group or as its leader, and returns
+  // its answer.
+  absl::StatusOr<api::v1::SubmitResponse> CommitInGroup(Pending& pending)
+      ABSL_LOCKS_EXCLUDED(commit_mu_);
+  // Leader only, without commit_mu_: commits `group` and gives each member its answer.
+  void CommitGroup(const std::vector<Pending*>& group) ABSL_LOCKS_EXCLUDED(commit_mu_);
+
   std::shared_ptr<const Catalogue> catalogue_;
   IngestorOptions options_;
   Authorizer authorizer_;
@@ -85,15 +109,26 @@ class Ingestor {
   LatestState* state_;
   const Clock* clock_;
   Logger* logger_;
-  // Commit and state update happen together so that the state sees corrections in commit order.
+  // Guards the list of waiting submissions and who commits. A group's commit, state update
+  // and queueing run outside it, but by the one leader at a time, so that the state and the
+  // upstream queue see corrections in commit order.
   absl::Mutex commit_mu_;
+  // In arrival order.
+  std::deque<Pending*> waiting_ ABSL_GUARDED_BY(commit_mu_);
+  bool committing_ ABSL_GUARDED_BY(commit_mu_) = false;
 
   prometheus::Counter* accepted_;
   prometheus::Counter* duplicates_;
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Counter* observations_stored_;
   prometheus::Counter* corrections_;
+  // Per submission committed: how long the transaction that committed it, with its group, took
+  // (not the time it waited for an earlier group to finish).
   prometheus::Histogram* commit_seconds_;
+  // Per transaction: how many submissions it committed.
+  prometheus::Histogram* group_submissions_;
+  // Submissions that passed every check and wait for a commit to take them.
+  prometheus::Gauge* waiting_submissions_;
 };
 
 }  // namespace vroeg

@@ -2,6 +2,7 @@
 #define VROEG_SERVER_LATEST_STATE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 
 #include "absl/status/status.h"
@@ -25,7 +26,10 @@ class LatestState {
   // dates do not parse is ignored (the store only holds validated ones).
   void Apply(const StoredObservation& observation);
 
-  // Applies every current observation of `store` (start-up). Errors are the store's.
+  // Reads what this state keeps of every series from `store` (ObservationStore::ForEachRecent)
+  // and applies it: the same state as Apply of every current value in commit order would give.
+  // Meant for start-up, on an empty state. Errors are the store's; the state may then hold part
+  // of the series.
   absl::Status Load(ObservationStore& store);
 
   // A copy of every series, ordered by key.
@@ -34,10 +38,15 @@ class LatestState {
   // Number of series held.
   size_t size() const;
 
+  // Changes with every Apply, so that what is derived from a Snapshot can be reused while it
+  // stays the same. Read it before taking the snapshot: the snapshot is then at least as new.
+  uint64_t version() const;
+
  private:
   const size_t history_periods_;
   mutable absl::Mutex mu_;
   std::map<SeriesKey, early_warning::SeriesHistory> series_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace vroeg

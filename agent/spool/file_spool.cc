@@ -23,7 +23,10 @@
 #include "absl/strings/strip.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace vroeg {
 namespace {
@@ -38,6 +41,10 @@ constexpr uint32_t kMaxPayloadBytes = uint32_t{64} << 20;
 // A settlement record: kind (tag and one varint byte) and sequence (tag and up to ten varint
 // bytes). The size bound reserves this much per pending entry.
 constexpr uint64_t kMaxSettlementBytes = kHeaderBytes + 2 + 11;
+// What one Peek reads at most (beyond its first entry). Parsed, a submission takes about five
+// times its stored size, so many small submissions still come in one batch while large files
+// come one or a few at a time.
+constexpr uint64_t kPeekBatchBytes = uint64_t{1} << 20;
 // The state file is one tiny record; anything much larger is not ours.
 constexpr size_t kMaxStateFileBytes = 4096;
 
@@ -130,14 +137,57 @@ uint32_t RecordCrc(const char* length_bytes, absl::string_view payload) {
   return static_cast<uint32_t>(crc);
 }
 
-std::string Frame(absl::string_view payload) {
-  std::string framed(kHeaderBytes, '\0');
+// Fills in the header of `framed`, which holds kHeaderBytes of room followed by the payload.
+void SealFrame(std::string& framed) {
+  const absl::string_view payload = absl::string_view(framed).substr(kHeaderBytes);
   std::memcpy(framed.data(), kMagic, kMagicBytes);
   PutLittleEndian32(static_cast<uint32_t>(payload.size()), framed.data() + kMagicBytes);
   PutLittleEndian32(RecordCrc(framed.data() + kMagicBytes, payload),
                     framed.data() + kMagicBytes + 4);
+}
+
+std::string Frame(absl::string_view payload) {
+  std::string framed(kHeaderBytes, '\0');
   framed.append(payload.data(), payload.size());
+  SealFrame(framed);
   return framed;
+}
+
+// The entry record of `request`, framed. Byte for byte what serializing a SpoolRecord holding
+// a copy of the request would give (fields in number order), without that copy: for a large
+// file the observations would otherwise be in memory twice, and the serialized record three
+// times. `record` holds every field but the request.
+std::string FrameEntry(const SpoolRecord& record, const api::v1::SubmitRequest& request,
+                       size_t payload_bytes) {
+  using google::protobuf::internal::WireFormatLite;
+  SpoolRecord head;
+  head.set_kind(record.kind());
+  head.set_sequence(record.sequence());
+  SpoolRecord tail = record;
+  tail.clear_kind();
+  tail.clear_sequence();
+  std::string framed(kHeaderBytes, '\0');
+  framed.reserve(kHeaderBytes + payload_bytes);
+  head.AppendToString(&framed);
+  {
+    google::protobuf::io::StringOutputStream stream(&framed);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    WireFormatLite::WriteTag(SpoolRecord::kRequestFieldNumber,
+                             WireFormatLite::WIRETYPE_LENGTH_DELIMITED, &out);
+    out.WriteVarint32(static_cast<uint32_t>(request.GetCachedSize()));
+    request.SerializeWithCachedSizes(&out);
+  }
+  tail.AppendToString(&framed);
+  SealFrame(framed);
+  return framed;
+}
+
+// The size of the entry record FrameEntry writes; also caches the request's size for it.
+size_t EntryPayloadBytes(const SpoolRecord& record, const api::v1::SubmitRequest& request) {
+  using google::protobuf::internal::WireFormatLite;
+  return record.ByteSizeLong() +
+         WireFormatLite::TagSize(SpoolRecord::kRequestFieldNumber, WireFormatLite::TYPE_MESSAGE) +
+         WireFormatLite::LengthDelimitedSize(request.ByteSizeLong());
 }
 
 // What is wrong with the record at `offset`, or nothing when its framing and CRC are intact
@@ -750,10 +800,9 @@ absl::StatusOr<uint64_t> FileSpool::Append(const api::v1::SubmitRequest& request
   SpoolRecord record;
   record.set_kind(agent::v1::SPOOL_RECORD_KIND_ENTRY);
   record.set_sequence(sequence);
-  *record.mutable_request() = request;
   record.set_source(std::string(source));
   *record.mutable_spooled_at() = ToProtoTimestamp(now);
-  const size_t payload_bytes = record.ByteSizeLong();
+  const size_t payload_bytes = EntryPayloadBytes(record, request);
   if (payload_bytes > kMaxPayloadBytes ||
       payload_bytes + kHeaderBytes + kMaxSettlementBytes > options_.max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -761,7 +810,7 @@ absl::StatusOr<uint64_t> FileSpool::Append(const api::v1::SubmitRequest& request
         " bytes and can never fit in the spool (max_bytes ", options_.max_bytes, ", at most ",
         kMaxPayloadBytes, " bytes per submission); split it"));
   }
-  const std::string framed = Frame(record.SerializeAsString());
+  const std::string framed = FrameEntry(record, request, payload_bytes);
   const uint64_t needed = framed.size() + kMaxSettlementBytes;
   if (UsedBytes() + needed > options_.max_bytes) {
     return absl::ResourceExhaustedError(
@@ -879,8 +928,11 @@ absl::StatusOr<std::vector<SpooledSubmission>> FileSpool::Peek(size_t max) {
   absl::MutexLock lock(&mu_);
   std::vector<SpooledSubmission> result;
   Readers readers;
+  uint64_t batch_bytes = 0;
   auto it = pending_.begin();
   while (it != pending_.end() && result.size() < max) {
+    if (!result.empty() && batch_bytes + it->second.size > kPeekBatchBytes) break;
+    batch_bytes += it->second.size;
     const uint64_t sequence = it->first;
     absl::StatusOr<SpoolRecord> record = ReadEntry(sequence, it->second, readers);
     if (!record.ok()) {

@@ -68,7 +68,9 @@ class Spool {
   virtual absl::StatusOr<uint64_t> Append(const api::v1::SubmitRequest& request,
                                           absl::string_view source) = 0;
 
-  // Up to `max` pending submissions, oldest (lowest sequence) first. Removes nothing.
+  // Up to `max` pending submissions, oldest (lowest sequence) first. Removes nothing. May
+  // return fewer when they are large, so that a batch of whole files is not held in memory at
+  // once, but at least one while any is pending.
   virtual absl::StatusOr<std::vector<SpooledSubmission>> Peek(size_t max) = 0;
 
   // The collector has durably stored the submission: it leaves the queue for good. Durable

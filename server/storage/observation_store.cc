@@ -1,8 +1,21 @@
 #include "server/storage/observation_store.h"
 
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 
 namespace vroeg {
+
+absl::StatusOr<CommitResult> ObservationStore::Commit(const SubmissionRecord& submission) {
+  const SubmissionRecord* const one[] = {&submission};
+  std::vector<absl::StatusOr<CommitResult>> results = CommitGroup(one);
+  if (results.size() != 1) {
+    return absl::InternalError(
+        absl::StrCat("the store returned ", results.size(), " results for one submission"));
+  }
+  return std::move(results[0]);
+}
 
 absl::Status SubmissionIdReusedError(const SubmissionRecord& submission, absl::Time first_used) {
   return absl::AlreadyExistsError(absl::StrCat(

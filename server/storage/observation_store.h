@@ -2,8 +2,10 @@
 #define VROEG_SERVER_STORAGE_OBSERVATION_STORE_H_
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,17 @@ struct CommitResult {
   absl::Time committed_at;
 };
 
+// The newest current values of one series, as ForEachRecent reads them.
+struct RecentSeries {
+  SeriesKey series;
+  // Newest first: by period_end, then period_start (YYYY-MM-DD, so by their bytes). Each has the
+  // fields ForEachCurrent fills.
+  std::vector<StoredObservation> periods;
+  // The latest received_at of any current value of the series, whether or not its period is in
+  // `periods` (backdated data: an old period may have been received last).
+  absl::Time newest_received = absl::InfinitePast();
+};
+
 struct StoreCounts {
   uint64_t submissions = 0;
   // Every stored observation, history included.
@@ -101,16 +114,38 @@ class ObservationStore {
  public:
   virtual ~ObservationStore() = default;
 
-  // Commits the whole submission atomically and durably before returning OK. A new
-  // observation for an existing (series, period) becomes current and the earlier one stays
-  // as history (current = false). Errors: ALREADY_EXISTS when the reporter used the
+  // Commits `submissions` in one transaction, made durable once for all of them before this
+  // returns, and returns one result per submission, in the same order: exactly what calling
+  // Commit on each in that order would have returned. So a submission repeating an earlier one
+  // (stored before, or earlier in `submissions`) is a duplicate of it; one that reuses an id gets
+  // ALREADY_EXISTS and nothing of it is written, while the others are committed; corrections
+  // take effect in the order of `submissions`. When the transaction cannot be written or made
+  // durable, every result is UNAVAILABLE and nothing is written (retry is safe). Implementations
+  // may add per-submission errors of their own (see theirs). Empty `submissions`: no results.
+  virtual std::vector<absl::StatusOr<CommitResult>> CommitGroup(
+      std::span<const SubmissionRecord* const> submissions) = 0;
+
+  // Commits the whole submission atomically and durably before returning OK: CommitGroup of one.
+  // A new observation for an existing (series, period) becomes current and the earlier one
+  // stays as history (current = false). Errors: ALREADY_EXISTS when the reporter used the
   // submission id before for a different digest (nothing written); UNAVAILABLE when storage
   // cannot be written (nothing written; retry is safe).
-  virtual absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission) = 0;
+  absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission);
 
-  // Calls `fn` for every current observation, in no particular order. Used to rebuild
-  // in-memory state at start-up.
+  // Calls `fn` for every current observation, in no particular order. Memory does not grow with
+  // the number of rows. `fn` must not call back into the store.
   virtual absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) = 0;
+
+  // Calls `fn` once for every series that has a current value, in no particular order of series,
+  // with what LatestState keeps of it (start-up reads this instead of every current value):
+  // RecentSeries::periods holds the current values of its `periods_per_series` newest periods
+  // (all of them when it has fewer; none when `periods_per_series` is 0) and newest_received
+  // the latest received_at of any of its current values, including those of older periods.
+  // Both come from one snapshot. `fn` must not call back into the store; the RecentSeries it gets
+  // is only valid during the call. Errors: UNAVAILABLE when storage cannot be read; `fn` may then
+  // have been called for some of the series.
+  virtual absl::Status ForEachRecent(size_t periods_per_series,
+                                     const std::function<void(const RecentSeries&)>& fn) = 0;
 
   // Every value ever stored for one series and period, oldest first.
   virtual absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,

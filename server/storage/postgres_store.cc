@@ -10,6 +10,8 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <set>
+#include <span>
 #include <tuple>
 #include <utility>
 
@@ -100,9 +102,11 @@ CREATE TABLE schema_migrations (
 // commit that released it.
 constexpr const char* kBegin = "BEGIN ISOLATION LEVEL READ COMMITTED";
 // hashtext() spreads reporters over the lock space; two reporters with the same hash only take
-// turns.
-constexpr const char* kLockReporter =
-    "SELECT pg_advisory_xact_lock(" VROEG_REPORTER_LOCK_CLASS ", hashtext($1))";
+// turns. A group takes the locks of all its reporters in the order of their hashes, so that two
+// groups never wait for each other in a cycle.
+constexpr const char* kLockReporters =
+    "SELECT pg_advisory_xact_lock(" VROEG_REPORTER_LOCK_CLASS
+    ", l.h) FROM (SELECT DISTINCT hashtext(r) AS h FROM unnest($1::text[]) AS r ORDER BY 1) AS l";
 constexpr const char* kFindSubmission =
     "SELECT s.digest, " VROEG_RECEIVED_US
     " FROM submissions AS s WHERE s.reporter = $1 AND s.submission_id = $2";
@@ -148,6 +152,27 @@ constexpr const char* kDeclareCurrent =
     "WHERE o.superseded_by IS NULL";
 // Rows per round trip while streaming.
 constexpr const char* kFetchCurrent = "FETCH FORWARD 10000 FROM current_observations";
+// Each series' current values newest first, numbered (rank), with the series' newest received_at
+// over all of them. Rank 1 of every series is kept even for $1 = 0, so that each series still
+// comes with its newest received_at; ForEachRecent drops what is beyond $1. COLLATE "C" orders
+// the dates by their bytes, as SQLite does.
+constexpr const char* kDeclareRecent =
+    "DECLARE recent_observations NO SCROLL CURSOR FOR "
+    "SELECT reporter, indicator, care_form, municipality, period_start, period_end, granularity, "
+    "value, submission_id, received_us, newest_us, rank FROM ("
+    "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, o.period_end, "
+    "o.granularity, o.value, s.submission_id, " VROEG_RECEIVED_US
+    " AS received_us, "
+    "(extract(epoch FROM max(s.received_at) OVER series) * 1000000)::bigint AS newest_us, "
+    "row_number() OVER (series ORDER BY o.period_end COLLATE \"C\" DESC, "
+    "o.period_start COLLATE \"C\" DESC) AS rank "
+    "FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
+    "WHERE o.superseded_by IS NULL "
+    "WINDOW series AS (PARTITION BY o.reporter, o.indicator, o.care_form, o.municipality)) AS r "
+    "WHERE rank <= greatest($1::bigint, 1) "
+    "ORDER BY reporter COLLATE \"C\", indicator COLLATE \"C\", care_form COLLATE \"C\", "
+    "municipality COLLATE \"C\", rank";
+constexpr const char* kFetchRecent = "FETCH FORWARD 10000 FROM recent_observations";
 // Every filter is a bound parameter; an empty bound or list selects everything. The joins on
 // superseded_by find the submission whose value replaced a row (NULL for a current one). id
 // follows commit order within a series and period; COLLATE "C" orders text by its bytes, as
@@ -183,7 +208,7 @@ constexpr const char* kSettings =
 
 // Statements prepared on every connection, by name.
 constexpr std::pair<const char*, const char*> kStatements[] = {
-    {"lock_reporter", kLockReporter},
+    {"lock_reporters", kLockReporters},
     {"find_submission", kFindSubmission},
     {"allocate_ids", kAllocateIds},
     {"supersede", kSupersede},
@@ -353,7 +378,7 @@ absl::Status CheckStorable(const SubmissionRecord& submission) {
 }
 
 // A submission's observations in the shape of the statements that store them. Built once per
-// Commit, before any attempt.
+// submission of a group, before any attempt.
 struct Batch {
   // Index of the next observation of the same series and period in the submission, or -1: an
   // earlier value in one submission is superseded by the later one, as if sent one by one.
@@ -726,22 +751,43 @@ void PostgresStore::Release(std::unique_ptr<Connection> connection) {
   connection.reset();
 }
 
-absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submission) {
-  VROEG_RETURN_IF_ERROR(CheckStorable(submission));
-  const Batch batch = Batch::Of(submission);
-  const size_t count = submission.observations.size();
-  const std::string received_at = TimeText(submission.received_at);
-  auto unavailable = [&](absl::string_view step, absl::string_view reason,
-                         absl::string_view outcome) {
-    return absl::UnavailableError(absl::StrCat(
-        "storing submission '", submission.submission_id, "' from ", submission.reporter,
-        " in PostgreSQL (", target_, ") failed while ", step, ": ", reason, "; ", outcome));
-  };
+std::vector<absl::StatusOr<CommitResult>> PostgresStore::CommitGroup(
+    std::span<const SubmissionRecord* const> submissions) {
+  std::vector<absl::StatusOr<CommitResult>> results;
+  if (submissions.empty()) return results;
+  // What does not depend on the attempt: whether each submission can be stored at all, and the
+  // shape of its statements.
+  std::vector<absl::Status> storable;
+  std::vector<Batch> batches;
+  std::vector<std::string> received_at;
+  std::set<absl::string_view> reporter_set;
+  for (const SubmissionRecord* submission : submissions) {
+    storable.push_back(CheckStorable(*submission));
+    batches.push_back(storable.back().ok() ? Batch::Of(*submission) : Batch());
+    received_at.push_back(TimeText(submission->received_at));
+    if (storable.back().ok()) reporter_set.insert(submission->reporter);
+  }
+  if (reporter_set.empty()) {
+    results.assign(storable.begin(), storable.end());
+    return results;
+  }
+  ArrayLiteral reporter_array;
+  for (absl::string_view reporter : reporter_set) reporter_array.Add(reporter);
+  const std::string reporters = std::move(reporter_array).Take();
   constexpr absl::string_view kNothingStored = "nothing was stored, retry later";
+  // The transaction's failure as "step: reason; outcome", for every submission of the group.
+  auto failure = [](absl::string_view step, absl::string_view reason, absl::string_view outcome) {
+    return absl::UnavailableError(absl::StrCat(step, ": ", reason, "; ", outcome));
+  };
 
+  absl::Status failed;
   for (int attempt = 1;; ++attempt) {
+    results.clear();
     absl::StatusOr<Lease> lease = Acquire();
-    if (!lease.ok()) return unavailable("connecting", lease.status().message(), kNothingStored);
+    if (!lease.ok()) {
+      failed = failure("connecting", lease.status().message(), kNothingStored);
+      break;
+    }
     Connection& connection = **lease;
     std::string step;
     // Ends the attempt: rolls back, and tells whether to try again on a lost race.
@@ -750,37 +796,36 @@ absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submi
       connection.RollbackIfActive();
       retry = IsRetryable(reply.sqlstate) && attempt < kCommitAttempts;
       if (reply.sqlstate == kLockNotAvailable) {
-        return unavailable(step,
-                           absl::StrCat("another commit of this reporter held its lock longer "
-                                        "than ",
-                                        absl::FormatDuration(options_.lock_timeout)),
-                           kNothingStored);
+        return failure(step,
+                       absl::StrCat("another commit of this reporter held its lock longer than ",
+                                    absl::FormatDuration(options_.lock_timeout)),
+                       kNothingStored);
       }
-      return unavailable(step, reply.Describe(), kNothingStored);
+      return failure(step, reply.Describe(), kNothingStored);
     };
-    absl::StatusOr<CommitResult> result = [&]() -> absl::StatusOr<CommitResult> {
-      step = "starting a transaction";
-      if (Reply r = connection.Run(kBegin); !r.ok()) return fail(r);
-      step = "waiting for the reporter's earlier commits";
-      if (Reply r = connection.RunPrepared("lock_reporter", Params().Add(submission.reporter));
-          !r.ok()) {
-        return fail(r);
-      }
+    // Stores one submission inside the transaction, appending its result; returns the
+    // transaction's failure.
+    auto store_one = [&](size_t index) -> absl::Status {
+      const SubmissionRecord& submission = *submissions[index];
+      const Batch& batch = batches[index];
+      const size_t count = submission.observations.size();
       step = "looking up the submission id";
       Params find;
       find.Add(submission.reporter).Add(submission.submission_id);
+      // Also finds a submission stored earlier in the same transaction.
       Reply found = connection.RunPrepared("find_submission", find);
       if (!found.ok()) return fail(found);
       if (PQntuples(found.result.get()) > 0) {
-        connection.RollbackIfActive();
         const absl::Time first = absl::FromUnixMicros(Int64Value(found.result.get(), 0, 1));
         if (Value(found.result.get(), 0, 0) != submission.digest) {
-          return SubmissionIdReusedError(submission, first);
+          results.push_back(SubmissionIdReusedError(submission, first));
+          return absl::OkStatus();
         }
         CommitResult duplicate;
         duplicate.duplicate = true;
         duplicate.committed_at = first;
-        return duplicate;
+        results.push_back(duplicate);
+        return absl::OkStatus();
       }
 
       // Ids in submission order, so that id order is commit order within every series.
@@ -792,7 +837,8 @@ absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submi
             connection.RunPrepared("allocate_ids", Params().Add(static_cast<int64_t>(count)));
         if (!allocated.ok()) return fail(allocated);
         if (static_cast<size_t>(PQntuples(allocated.result.get())) != count) {
-          return unavailable(step, "the server returned the wrong number of ids", kNothingStored);
+          connection.RollbackIfActive();
+          return failure(step, "the server returned the wrong number of ids", kNothingStored);
         }
         std::vector<int64_t> numbers;
         for (size_t i = 0; i < count; ++i) {
@@ -824,8 +870,10 @@ absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submi
         if (!superseded.ok()) return fail(superseded);
         uint32_t replaced = 0;
         if (!absl::SimpleAtoi(PQcmdTuples(superseded.result.get()), &replaced)) {
-          return absl::InternalError(
-              "PostgreSQL did not report how many values the correction replaced");
+          connection.RollbackIfActive();
+          return absl::InternalError(absl::StrCat(
+              step, ": PostgreSQL did not report how many values the correction replaced; ",
+              kNothingStored));
         }
         corrections += replaced;
       }
@@ -835,7 +883,7 @@ absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submi
       insert.Add(submission.reporter)
           .Add(submission.submission_id)
           .Add(submission.digest)
-          .Add(received_at)
+          .Add(received_at[index])
           .Add(static_cast<int64_t>(count))
           .Add(static_cast<int64_t>(corrections))
           .Add(submission.region);
@@ -846,7 +894,7 @@ absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submi
         // which finds it.
         connection.RollbackIfActive();
         retry = attempt < kCommitAttempts;
-        return unavailable(step, "the submission id was stored concurrently", kNothingStored);
+        return failure(step, "the submission id was stored concurrently", kNothingStored);
       }
       const std::string submission_row(Value(inserted.result.get(), 0, 0));
 
@@ -877,27 +925,58 @@ absl::StatusOr<CommitResult> PostgresStore::Commit(const SubmissionRecord& submi
           return fail(r);
         }
       }
-
-      step = "committing";
-      Reply committed = connection.Run("COMMIT");
-      if (!committed.ok() || connection.lost()) {
-        // The server may have made the commit durable before the connection broke.
-        return unavailable(
-            step, committed.ok() ? "the connection was lost" : committed.Describe(),
-            "it may or may not have been stored: retry, and a stored one is answered as a "
-            "duplicate");
-      }
-      if (absl::string_view(PQcmdStatus(committed.result.get())) != "COMMIT") {
-        return unavailable(step, "the transaction was rolled back", kNothingStored);
-      }
       CommitResult stored;
       stored.stored = static_cast<uint32_t>(count);
       stored.corrections = corrections;
       stored.committed_at = TruncateToMicros(submission.received_at);
-      return stored;
+      results.push_back(stored);
+      return absl::OkStatus();
+    };
+
+    failed = [&]() -> absl::Status {
+      step = "starting a transaction";
+      if (Reply r = connection.Run(kBegin); !r.ok()) return fail(r);
+      step = "waiting for the reporters' earlier commits";
+      if (Reply r = connection.RunPrepared("lock_reporters", Params().Add(reporters)); !r.ok()) {
+        return fail(r);
+      }
+      for (size_t i = 0; i < submissions.size(); ++i) {
+        if (!storable[i].ok()) {
+          results.push_back(storable[i]);
+          continue;
+        }
+        VROEG_RETURN_IF_ERROR(store_one(i));
+      }
+      step = "committing";
+      Reply committed = connection.Run("COMMIT");
+      if (!committed.ok() || connection.lost()) {
+        // The server may have made the commit durable before the connection broke.
+        return failure(step, committed.ok() ? "the connection was lost" : committed.Describe(),
+                       "it may or may not have been stored: retry, and a stored one is "
+                       "answered as a duplicate");
+      }
+      if (absl::string_view(PQcmdStatus(committed.result.get())) != "COMMIT") {
+        return failure(step, "the transaction was rolled back", kNothingStored);
+      }
+      return absl::OkStatus();
     }();
-    if (!retry) return result;
+    if (failed.ok() || !retry) break;
   }
+  if (failed.ok()) return results;
+  results.clear();
+  for (size_t i = 0; i < submissions.size(); ++i) {
+    // Refused whatever became of the transaction.
+    if (!storable[i].ok()) {
+      results.push_back(storable[i]);
+      continue;
+    }
+    const SubmissionRecord* submission = submissions[i];
+    results.push_back(absl::Status(
+        failed.code(), absl::StrCat("storing submission '", submission->submission_id, "' from ",
+                                    submission->reporter, " in PostgreSQL (", target_,
+                                    ") failed while ", failed.message())));
+  }
+  return results;
 }
 
 absl::Status PostgresStore::ForEachCurrent(
@@ -929,6 +1008,59 @@ absl::Status PostgresStore::ForEachCurrent(
     if (n == 0) break;
   }
   if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
+  return absl::OkStatus();
+}
+
+absl::Status PostgresStore::ForEachRecent(size_t periods_per_series,
+                                          const std::function<void(const RecentSeries&)>& fn) {
+  VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  Connection& connection = *lease;
+  auto fail = [&](const Reply& reply) {
+    connection.RollbackIfActive();
+    return absl::UnavailableError(absl::StrCat("reading recent observations from PostgreSQL (",
+                                               target_, ") failed: ", reply.Describe()));
+  };
+  if (Reply r = connection.Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) {
+    return fail(r);
+  }
+  Params params;
+  params.Add(static_cast<int64_t>(
+      std::min<size_t>(periods_per_series, std::numeric_limits<int64_t>::max())));
+  if (Reply r = connection.Run(kDeclareRecent, params); !r.ok()) return fail(r);
+  // One object reused for every series, so that its strings keep their capacity.
+  RecentSeries recent;
+  size_t kept = 0;
+  bool any = false;
+  auto flush = [&] {
+    recent.periods.resize(kept);
+    fn(recent);
+  };
+  for (;;) {
+    Reply batch = connection.Run(kFetchRecent);
+    if (!batch.ok()) return fail(batch);
+    const PGresult* rows = batch.result.get();
+    const int n = PQntuples(rows);
+    for (int row = 0; row < n; ++row) {
+      if (Int64Value(rows, row, 11) == 1) {
+        if (any) flush();
+        any = true;
+        CopyValue(rows, row, 0, &recent.series.reporter);
+        CopyValue(rows, row, 1, &recent.series.indicator);
+        CopyValue(rows, row, 2, &recent.series.care_form);
+        CopyValue(rows, row, 3, &recent.series.municipality);
+        recent.newest_received = absl::FromUnixMicros(Int64Value(rows, row, 10));
+        kept = 0;
+      }
+      if (kept == periods_per_series) continue;
+      if (kept == recent.periods.size()) recent.periods.emplace_back();
+      StoredObservation& observation = recent.periods[kept++];
+      ReadObservation(rows, row, &observation);
+      observation.current = true;
+    }
+    if (n == 0) break;
+  }
+  if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
+  if (any) flush();
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -43,30 +44,32 @@ struct PostgresStoreOptions {
 // "oldest first" in History and the choice of the current value follow commit order; NaN and
 // infinities are stored as such.
 //
-// Durability: every Commit is one transaction with synchronous_commit on, so OK means that
-// PostgreSQL has flushed the commit to its write-ahead log on disk (and, when the server is
-// configured with synchronous standbys, that they have it too). Whether that survives a power
-// loss depends on the server's fsync setting, which ReadSettings reports.
+// Durability: every Commit or CommitGroup is one transaction with synchronous_commit on, so OK
+// means that PostgreSQL has flushed the commit to its write-ahead log on disk (and, when the
+// server is configured with synchronous standbys, that they have it too). Whether that survives
+// a power loss depends on the server's fsync setting, which ReadSettings reports.
 //
 // Concurrency: a pool of up to PostgresStoreOptions::pool_size connections, opened as needed.
 // Commits of different reporters run in parallel; commits of one reporter take turns under a
-// transaction-scoped advisory lock, so that two commits of the same submission id end as one
-// stored and one duplicate, never as an error, and the history of a series is in commit order.
-// Several collector processes may share one database.
+// transaction-scoped advisory lock (a group holds those of all its reporters), so that two commits
+// of the same submission id end as one stored and one duplicate, never as an error, and the history
+// of a series is in commit order. Several collector processes may share one database.
 //
 // A lost connection (server restarted, network cut) fails the call that meets it with
 // UNAVAILABLE, having written nothing (or, when the connection broke during COMMIT itself,
 // possibly everything: a retry is then answered as a duplicate); every idle connection of the
 // pool is then opened afresh before its next use.
 //
-// Thread-safety: thread-safe. ForEachCurrent and ForEachObservation hold one connection while they
-// call `fn`, which must not call back into the store (with a pool of one that would wait forever).
+// Thread-safety: thread-safe. ForEachCurrent, ForEachRecent and ForEachObservation hold one
+// connection while they call `fn`, which must not call back into the store (with a pool of one that
+// would wait forever).
 //
-// Errors: Commit, ForEachCurrent, History and Counts return UNAVAILABLE with PostgreSQL's message
-// when the server cannot be reached or the statement fails; a failed Commit has written nothing
-// unless the message says otherwise (above). Commit returns INVALID_ARGUMENT, writing nothing,
-// for text holding a NUL character, which PostgreSQL cannot store (the collector's validation
-// lets none through).
+// Errors: Commit, ForEachCurrent, ForEachRecent, History and Counts return UNAVAILABLE with
+// PostgreSQL's message when the server cannot be reached or the statement fails; a failed Commit
+// has written nothing unless the message says otherwise (above). Commit returns INVALID_ARGUMENT,
+// writing nothing, for text holding a NUL character, which PostgreSQL cannot store (the collector's
+// validation lets none through); CommitGroup returns it for that submission only and commits the
+// others.
 class PostgresStore : public ObservationStore {
  public:
   // What the server reports for this store's connections, for start-up logs and tests.
@@ -94,9 +97,14 @@ class PostgresStore : public ObservationStore {
   PostgresStore& operator=(const PostgresStore&) = delete;
   ~PostgresStore() override;
 
-  absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission) override;
+  std::vector<absl::StatusOr<CommitResult>> CommitGroup(
+      std::span<const SubmissionRecord* const> submissions) override;
   // Streams the current values through a cursor, a batch of rows at a time, from one snapshot.
   absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
+  // Numbers each series' current values by period with a window function over one snapshot
+  // (PostgreSQL sorts the current values for it) and streams those kept through a cursor.
+  absl::Status ForEachRecent(size_t periods_per_series,
+                             const std::function<void(const RecentSeries&)>& fn) override;
   absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,
                                                          const std::string& period_start,
                                                          const std::string& period_end) override;

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -73,6 +75,18 @@ CREATE INDEX observations_current
      R"sql(
 ALTER TABLE submissions ADD COLUMN region TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Version 3. observations_current with period_end before period_start, so that the values
+    // of one series come newest first in one backward scan (ForEachRecent, start-up) without a
+    // sort. Same name and columns: the supersede UPDATE compares all six key columns for
+    // equality, so it uses this order as well as the old one.
+    {3, "current values of each series ordered by period end",
+     R"sql(
+DROP INDEX observations_current;
+CREATE INDEX observations_current
+  ON observations (reporter, indicator, care_form, municipality, period_end, period_start,
+                   granularity, value, submission, superseded_by)
+  WHERE superseded_by IS NULL;
+)sql"},
 };
 static_assert(MigrationsAreNumberedInOrder(kMigrations));
 static_assert(static_cast<int64_t>(std::size(kMigrations)) == SqliteStore::kSchemaVersion);
@@ -115,6 +129,23 @@ constexpr const char* kCurrent =
     "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us "
     "FROM observations AS o INDEXED BY observations_current "
     "CROSS JOIN submissions AS s ON s.id = o.submission WHERE o.superseded_by IS NULL";
+// Backwards through observations_current (version 3): series after series, each newest period
+// first, reading only the index. kRecentAfter starts after (below) one series, to skip the rest
+// of it.
+#define VROEG_RECENT_SELECT                                                                      \
+  "SELECT reporter, indicator, care_form, municipality, period_start, period_end, granularity, " \
+  "value, submission FROM observations INDEXED BY observations_current "                         \
+  "WHERE superseded_by IS NULL "
+#define VROEG_RECENT_ORDER                                                                        \
+  " ORDER BY reporter DESC, indicator DESC, care_form DESC, municipality DESC, period_end DESC, " \
+  "period_start DESC"
+constexpr const char* kRecent = VROEG_RECENT_SELECT VROEG_RECENT_ORDER;
+constexpr const char* kRecentAfter = VROEG_RECENT_SELECT
+    "AND (reporter, indicator, care_form, municipality) < (?1, ?2, ?3, ?4)" VROEG_RECENT_ORDER;
+constexpr const char* kReporterNewest =
+    "SELECT reporter, max(received_at_us) FROM submissions GROUP BY reporter";
+constexpr const char* kSubmissionReceived =
+    "SELECT submission_id, received_at_us FROM submissions WHERE id = ?1";
 // ForEachObservation appends its filters and kExportOrder. The joins on superseded_by find the
 // submission whose value replaced a row (NULL for a current one).
 constexpr const char* kExportSelect =
@@ -132,6 +163,15 @@ constexpr const char* kCount =
     "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM observations), "
     "(SELECT count(*) FROM observations INDEXED BY observations_current "
     "WHERE superseded_by IS NULL)";
+
+// The default 2 MB page cache made start-up and inserts re-read index pages with pread. The
+// cache is private memory, allocated as pages are used: up to 64 MiB.
+constexpr const char* kCacheSettings = "PRAGMA cache_size = -65536;";
+// An export reads the whole file once: through a memory map it takes rows from the kernel's page
+// cache without copying them. The mapped pages count in the collector's RSS only while the
+// export's connection is open; the store's own connection does not map the file, so that the
+// collector's resident memory does not grow with the database.
+constexpr const char* kExportReadSettings = "PRAGMA mmap_size = 1073741824;";
 
 // How long an export's reader waits for a lock (e.g. while a checkpoint resets the WAL).
 constexpr absl::Duration kReaderBusyTimeout = absl::Seconds(5);
@@ -441,6 +481,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
       rc != SQLITE_OK) {
     return OpenError(path, db.get(), rc);
   }
+  if (rc = Exec(db.get(), kCacheSettings); rc != SQLITE_OK) return OpenError(path, db.get(), rc);
   if (NeedsMigration(identity)) VROEG_RETURN_IF_ERROR(Migrate(path, db.get()));
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(db)));
@@ -460,6 +501,10 @@ absl::Status SqliteStore::Prepare() {
       {&supersede_, kSupersede},
       {&history_, kHistory},
       {&current_, kCurrent},
+      {&recent_, kRecent},
+      {&recent_after_, kRecentAfter},
+      {&reporter_newest_, kReporterNewest},
+      {&submission_received_, kSubmissionReceived},
       {&count_, kCount},
       {&data_version_, "PRAGMA data_version"},
   };
@@ -473,37 +518,65 @@ absl::Status SqliteStore::Prepare() {
                        SqliteMessage(db_.get(), rc), "; restore a backup"));
     }
   }
-  return Recount();
+  // counted_version_ is still unset, so the first Counts() counts: start-up does not wait for
+  // a count of every row.
+  return absl::OkStatus();
 }
 
-absl::StatusOr<CommitResult> SqliteStore::Commit(const SubmissionRecord& submission) {
+std::vector<absl::StatusOr<CommitResult>> SqliteStore::CommitGroup(
+    std::span<const SubmissionRecord* const> submissions) {
+  std::vector<absl::StatusOr<CommitResult>> results;
+  if (submissions.empty()) return results;
+  results.reserve(submissions.size());
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<CommitResult> result = CommitInTransaction(submission);
-  if (!result.ok() || result->duplicate) {
+  if (absl::Status failed = CommitInTransaction(submissions, &results); !failed.ok()) {
     RollbackIfActive();
-    return result;
+    results.clear();
+    for (const SubmissionRecord* submission : submissions) {
+      results.push_back(absl::UnavailableError(absl::StrCat(
+          "storing submission '", submission->submission_id, "' from ", submission->reporter,
+          " failed while ", failed.message(), "; nothing was stored, retry later")));
+    }
+    return results;
   }
-  counts_.submissions += 1;
-  counts_.observations += result->stored;
-  counts_.current += result->stored - result->corrections;
-  return result;
+  for (const absl::StatusOr<CommitResult>& result : results) {
+    if (!result.ok() || result->duplicate) continue;
+    counts_.submissions += 1;
+    counts_.observations += result->stored;
+    counts_.current += result->stored - result->corrections;
+  }
+  return results;
 }
 
-absl::StatusOr<CommitResult> SqliteStore::CommitInTransaction(const SubmissionRecord& submission) {
-  sqlite3* db = db_.get();
-  auto fail = [&](absl::string_view step, int rc) {
-    return absl::UnavailableError(absl::StrCat(
-        "storing submission '", submission.submission_id, "' from ", submission.reporter,
-        " failed while ", step, ": ", SqliteMessage(db, rc), "; nothing was stored, retry later"));
-  };
+absl::Status SqliteStore::CommitInTransaction(std::span<const SubmissionRecord* const> submissions,
+                                              std::vector<absl::StatusOr<CommitResult>>* results) {
   int rc;
   {
     StatementUse begin(begin_.get());
     if (rc = sqlite3_step(begin.get()); rc != SQLITE_DONE) {
-      return fail("starting a transaction", rc);
+      return absl::UnavailableError(
+          absl::StrCat("starting a transaction: ", SqliteMessage(db_.get(), rc)));
     }
   }
+  for (const SubmissionRecord* submission : submissions) {
+    VROEG_RETURN_IF_ERROR(CommitOne(*submission, &results->emplace_back()));
+  }
+  StatementUse commit(commit_.get());
+  if (rc = sqlite3_step(commit.get()); rc != SQLITE_DONE) {
+    return absl::UnavailableError(absl::StrCat("committing: ", SqliteMessage(db_.get(), rc)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::CommitOne(const SubmissionRecord& submission,
+                                    absl::StatusOr<CommitResult>* result) {
+  sqlite3* db = db_.get();
+  auto fail = [&](absl::string_view step, int code) {
+    return absl::UnavailableError(absl::StrCat(step, ": ", SqliteMessage(db, code)));
+  };
+  int rc;
   {
+    // Also finds a submission committed earlier in the same transaction.
     StatementUse find(find_submission_.get());
     if (rc = Bind(find, submission.reporter, submission.submission_id); rc != SQLITE_OK) {
       return fail("looking up the submission id", rc);
@@ -512,12 +585,14 @@ absl::StatusOr<CommitResult> SqliteStore::CommitInTransaction(const SubmissionRe
     if (rc == SQLITE_ROW) {
       const absl::Time first = FromMicros(sqlite3_column_int64(find.get(), 1));
       if (ColumnView(find.get(), 0) != submission.digest) {
-        return SubmissionIdReusedError(submission, first);
+        *result = SubmissionIdReusedError(submission, first);
+        return absl::OkStatus();
       }
       CommitResult duplicate;
       duplicate.duplicate = true;
       duplicate.committed_at = first;
-      return duplicate;
+      *result = duplicate;
+      return absl::OkStatus();
     }
     if (rc != SQLITE_DONE) return fail("looking up the submission id", rc);
   }
@@ -553,15 +628,12 @@ absl::StatusOr<CommitResult> SqliteStore::CommitInTransaction(const SubmissionRe
       corrections += static_cast<uint32_t>(sqlite3_changes(db));
     }
   }
-  {
-    StatementUse commit(commit_.get());
-    if (rc = sqlite3_step(commit.get()); rc != SQLITE_DONE) return fail("committing", rc);
-  }
-  CommitResult result;
-  result.stored = static_cast<uint32_t>(submission.observations.size());
-  result.corrections = corrections;
-  result.committed_at = TruncateToMicros(submission.received_at);
-  return result;
+  CommitResult stored;
+  stored.stored = static_cast<uint32_t>(submission.observations.size());
+  stored.corrections = corrections;
+  stored.committed_at = TruncateToMicros(submission.received_at);
+  *result = stored;
+  return absl::OkStatus();
 }
 
 void SqliteStore::RollbackIfActive() {
@@ -588,6 +660,130 @@ absl::Status SqliteStore::ForEachCurrent(const std::function<void(const StoredOb
                                                "' failed: ", SqliteMessage(db_.get(), rc)));
   }
   return absl::OkStatus();
+}
+
+absl::Status SqliteStore::ForEachRecent(size_t periods_per_series,
+                                        const std::function<void(const RecentSeries&)>& fn) {
+  absl::MutexLock lock(&mu_);
+  sqlite3* db = db_.get();
+  auto fail = [&](int code) {
+    return absl::UnavailableError(absl::StrCat("reading recent observations from '", path_,
+                                               "' failed: ", SqliteMessage(db, code)));
+  };
+  // One read transaction, so that every statement below reads the same snapshot.
+  if (int rc = Exec(db, "BEGIN"); rc != SQLITE_OK) return fail(rc);
+  absl::Status status = [&]() -> absl::Status {
+    // No value of a reporter's series was received after its newest submission: a series whose
+    // kept values reach that time needs none of its older values read.
+    std::unordered_map<std::string, int64_t> reporter_newest;
+    {
+      StatementUse query(reporter_newest_.get());
+      int rc;
+      while ((rc = sqlite3_step(query.get())) == SQLITE_ROW) {
+        reporter_newest[std::string(ColumnView(query.get(), 0))] =
+            sqlite3_column_int64(query.get(), 1);
+      }
+      if (rc != SQLITE_DONE) return fail(rc);
+    }
+    struct Received {
+      std::string submission_id;
+      int64_t received_us;
+    };
+    // Submissions belong to one reporter, and the scan takes one reporter at a time.
+    std::unordered_map<int64_t, Received> received;
+    auto lookup = [&](int64_t id) -> absl::StatusOr<const Received*> {
+      auto [it, inserted] = received.try_emplace(id);
+      if (!inserted) return &it->second;
+      StatementUse query(submission_received_.get());
+      int rc = sqlite3_bind_int64(query.get(), 1, id);
+      if (rc == SQLITE_OK) rc = sqlite3_step(query.get());
+      if (rc != SQLITE_ROW) {
+        received.erase(it);
+        return fail(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
+      }
+      ColumnText(query.get(), 0, &it->second.submission_id);
+      it->second.received_us = sqlite3_column_int64(query.get(), 1);
+      return &it->second;
+    };
+    // The submission of the previous row, which the next one often shares.
+    const Received* submission = nullptr;
+    int64_t submission_row = 0;
+    // One object reused for every series, so that its strings keep their capacity.
+    RecentSeries recent;
+    SeriesKey& key = recent.series;
+    auto same_series = [&](sqlite3_stmt* row) {
+      return ColumnView(row, 3) == key.municipality && ColumnView(row, 2) == key.care_form &&
+             ColumnView(row, 1) == key.indicator && ColumnView(row, 0) == key.reporter;
+    };
+    // The scan goes on from one series to the next, except where it skips the rest of a
+    // series: it then seeks past it, bound to a copy of its key.
+    StatementUse from_start(recent_.get());
+    StatementUse after(recent_after_.get());
+    SeriesKey skipped;
+    sqlite3_stmt* row = from_start.get();
+    int rc = sqlite3_step(row);
+    while (rc == SQLITE_ROW) {
+      const absl::string_view reporter = ColumnView(row, 0);
+      if (reporter != key.reporter) {
+        received.clear();
+        submission = nullptr;
+      }
+      key.reporter.assign(reporter.data(), reporter.size());
+      ColumnText(row, 1, &key.indicator);
+      ColumnText(row, 2, &key.care_form);
+      ColumnText(row, 3, &key.municipality);
+      auto newest_possible = reporter_newest.find(key.reporter);
+      const int64_t ceiling = newest_possible == reporter_newest.end()
+                                  ? std::numeric_limits<int64_t>::max()
+                                  : newest_possible->second;
+      size_t kept = 0;
+      int64_t newest_us = std::numeric_limits<int64_t>::min();
+      bool skip = false;
+      for (;;) {
+        if (submission == nullptr || sqlite3_column_int64(row, 8) != submission_row) {
+          submission_row = sqlite3_column_int64(row, 8);
+          absl::StatusOr<const Received*> found = lookup(submission_row);
+          if (!found.ok()) return found.status();
+          submission = *found;
+        }
+        newest_us = std::max(newest_us, submission->received_us);
+        if (kept < periods_per_series) {
+          if (kept == recent.periods.size()) recent.periods.emplace_back();
+          StoredObservation& observation = recent.periods[kept++];
+          observation.series = key;
+          ColumnText(row, 4, &observation.period_start);
+          ColumnText(row, 5, &observation.period_end);
+          observation.granularity = ColumnGranularity(row, 6);
+          observation.value = ColumnValue(row, 7);
+          observation.submission_id = submission->submission_id;
+          observation.received_at = FromMicros(submission->received_us);
+          observation.current = true;
+        }
+        if (kept == periods_per_series && newest_us >= ceiling) {
+          skip = true;
+          break;
+        }
+        if ((rc = sqlite3_step(row)) != SQLITE_ROW || !same_series(row)) break;
+      }
+      if (!skip && rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(rc);
+      recent.periods.resize(kept);
+      recent.newest_received = FromMicros(newest_us);
+      fn(recent);
+      if (skip) {
+        sqlite3_reset(after.get());
+        skipped = key;
+        row = after.get();
+        rc = Bind(after, skipped.reporter, skipped.indicator, skipped.care_form,
+                  skipped.municipality);
+        if (rc != SQLITE_OK) return fail(rc);
+        rc = sqlite3_step(row);
+      }
+    }
+    if (rc != SQLITE_DONE) return fail(rc);
+    return absl::OkStatus();
+  }();
+  Exec(db, "COMMIT");
+  return status;
 }
 
 absl::Status SqliteStore::ForEachObservation(
@@ -635,6 +831,7 @@ absl::Status SqliteStore::ForEachObservation(
   if (rc != SQLITE_OK) return fail(rc);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(kReaderBusyTimeout)));
+  if (rc = Exec(db, kExportReadSettings); rc != SQLITE_OK) return fail(rc);
   sqlite3_stmt* raw = nullptr;
   rc = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr);
   Stmt stmt(raw);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,8 @@ struct SqliteStoreOptions {
 // ObservationStore in one SQLite file, in WAL mode with synchronous=FULL, so that a Commit that
 // returned OK survives a crash or power loss of the machine.
 //
-// Each Commit is one write transaction. The observations of a submission take the submission's
+// Each Commit or CommitGroup is one write transaction, so a group of submissions shares one
+// fdatasync of the WAL. The observations of a submission take the submission's
 // reporter, submission id, received time and region; the same fields of each StoredObservation
 // (and `current`) are ignored. Times are kept in whole microseconds (UTC): received_at and
 // committed_at read back are truncated to the microsecond. "Oldest first" in History and the
@@ -36,14 +38,14 @@ struct SqliteStoreOptions {
 // read back as NaN.
 //
 // Thread-safety: thread-safe. The store holds one SQLite connection behind a mutex, so calls are
-// serialised; ForEachCurrent holds the mutex for the whole scan and `fn` must not call back into
-// the store (that would deadlock). ForEachObservation reads through a connection of its own.
-// Several processes may open the same file; they then wait for each other's writes for up to
-// SqliteStoreOptions::busy_timeout.
+// serialised; ForEachCurrent and ForEachRecent hold the mutex for the whole scan and `fn` must not
+// call back into the store (that would deadlock). ForEachObservation reads through a connection of
+// its own. Several processes may open the same file; they then wait for each other's writes for up
+// to SqliteStoreOptions::busy_timeout.
 //
-// Errors: Commit, ForEachCurrent, ForEachObservation, History and Counts return UNAVAILABLE with
-// SQLite's message when SQLite fails (locked, I/O error, disk full, ...); a failed Commit has
-// written nothing.
+// Errors: Commit, ForEachCurrent, ForEachRecent, ForEachObservation, History and Counts return
+// UNAVAILABLE with SQLite's message when SQLite fails (locked, I/O error, disk full, ...); a failed
+// Commit has written nothing.
 class SqliteStore : public ObservationStore {
  public:
   // The effective settings of the connection, read back from SQLite.
@@ -56,7 +58,7 @@ class SqliteStore : public ObservationStore {
   };
 
   // The schema version this code writes; Open migrates older files to it.
-  static constexpr int64_t kSchemaVersion = 2;
+  static constexpr int64_t kSchemaVersion = 3;
 
   // Opens the database at `path`, creating the file if it does not exist, and applies the
   // missing schema migrations, one transaction each, recording them in the table
@@ -74,13 +76,25 @@ class SqliteStore : public ObservationStore {
   SqliteStore& operator=(const SqliteStore&) = delete;
   ~SqliteStore() override;
 
-  absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission) override;
+  std::vector<absl::StatusOr<CommitResult>> CommitGroup(
+      std::span<const SubmissionRecord* const> submissions) override;
   absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
+  // Reads the index of current values backwards, each series' values newest period first
+  // (schema version 3). After the `periods_per_series` newest of a series it reads on only while
+  // the series' newest received_at so far is older than its reporter's newest submission (an
+  // older period may have been received later); otherwise it seeks to the next series. So it
+  // reads about `periods_per_series` values per series when each reporter's latest submission
+  // touched all of its series, and at worst every current value. One snapshot (a read
+  // transaction).
+  absl::Status ForEachRecent(size_t periods_per_series,
+                             const std::function<void(const RecentSeries&)>& fn) override;
   absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,
                                                          const std::string& period_start,
                                                          const std::string& period_end) override;
   // Counts are kept in memory and recounted only after another connection wrote the file, so
-  // this is cheap enough for every metrics scrape.
+  // this is cheap enough for every metrics scrape. The first call after Open counts every row
+  // (about a second per 10M observations, holding up commits meanwhile), so that Open and thus
+  // the collector's start-up do not wait for it.
   absl::StatusOr<StoreCounts> Counts() override;
   // One SELECT stepped row by row on a read-only connection of its own, opened for the call:
   // SQLite (in WAL mode) reads it in one snapshot while commits continue, and sorts beyond its
@@ -104,7 +118,15 @@ class SqliteStore : public ObservationStore {
   SqliteStore(std::string path, Db db);
 
   absl::Status Prepare();
-  absl::StatusOr<CommitResult> CommitInTransaction(const SubmissionRecord& submission)
+  // Commits `submissions` in one transaction, appending one result per submission to
+  // `results`. A failure of the transaction is returned as UNAVAILABLE naming the step, and
+  // leaves the transaction to roll back.
+  absl::Status CommitInTransaction(std::span<const SubmissionRecord* const> submissions,
+                                   std::vector<absl::StatusOr<CommitResult>>* results)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores one submission inside the open transaction. A failure of the transaction is
+  // returned as UNAVAILABLE naming the step; `*result` is then unset.
+  absl::Status CommitOne(const SubmissionRecord& submission, absl::StatusOr<CommitResult>* result)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RollbackIfActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Recount() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -123,6 +145,10 @@ class SqliteStore : public ObservationStore {
   Stmt supersede_ ABSL_GUARDED_BY(mu_);
   Stmt history_ ABSL_GUARDED_BY(mu_);
   Stmt current_ ABSL_GUARDED_BY(mu_);
+  Stmt recent_ ABSL_GUARDED_BY(mu_);
+  Stmt recent_after_ ABSL_GUARDED_BY(mu_);
+  Stmt reporter_newest_ ABSL_GUARDED_BY(mu_);
+  Stmt submission_received_ ABSL_GUARDED_BY(mu_);
   Stmt count_ ABSL_GUARDED_BY(mu_);
   Stmt data_version_ ABSL_GUARDED_BY(mu_);
   // Valid while PRAGMA data_version equals counted_version_ (no other connection has written).

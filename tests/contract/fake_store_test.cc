@@ -1,4 +1,5 @@
 #include <memory>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/contract/observation_store_contract.h"
@@ -60,6 +61,27 @@ TEST(FakeObservationStoreTest, InjectedFailuresWriteNothingAndThenStop) {
   EXPECT_FALSE(result->duplicate);
   EXPECT_EQ(result->stored, 1u);
   EXPECT_EQ(store.commit_calls(), 3);
+}
+
+TEST(FakeObservationStoreTest, AnInjectedFailureFailsEveryMemberOfAGroup) {
+  FakeObservationStore store;
+  store.FailNextCommits(1);
+  const SubmissionRecord first = OneObservation("s1");
+  const SubmissionRecord second = OneObservation("s2");
+  const std::vector<const SubmissionRecord*> group = {&first, &second};
+  std::vector<absl::StatusOr<CommitResult>> results = store.CommitGroup(group);
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& result : results) {
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+  }
+  absl::StatusOr<StoreCounts> counts = store.Counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->submissions, 0u);
+
+  results = store.CommitGroup(group);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_TRUE(results[0].ok() && results[1].ok());
+  EXPECT_EQ(store.commit_calls(), 2);
 }
 
 TEST(FakeObservationStoreTest, FailuresAreSharedByHandles) {

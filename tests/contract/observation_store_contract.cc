@@ -1,10 +1,13 @@
 #include "tests/contract/observation_store_contract.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <ostream>
+#include <random>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -15,6 +18,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "server/early_warning/series.h"
+#include "server/latest_state.h"
 
 namespace vroeg {
 
@@ -769,6 +774,390 @@ TEST_P(ObservationStoreContractTest, ForEachObservationYieldsTheRegionThatForwar
       store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"), kJanuary, kJanuaryEnd));
   ASSERT_THAT(history, SizeIs(2));
   EXPECT_EQ(history[0].region, "");
+}
+
+// A group of submissions for CommitGroup, in this order.
+std::vector<const SubmissionRecord*> Group(std::initializer_list<const SubmissionRecord*> group) {
+  return std::vector<const SubmissionRecord*>(group);
+}
+
+TEST_P(ObservationStoreContractTest, CommitGroupOfNothingReturnsNothing) {
+  EXPECT_THAT(store_->CommitGroup({}), IsEmpty());
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(0, 0, 0));
+}
+
+TEST_P(ObservationStoreContractTest, CommitGroupStoresEachSubmissionWithItsOwnResult) {
+  const absl::Time t1 = kT0 + absl::Seconds(1);
+  const absl::Time t2 = kT0 + absl::Seconds(2);
+  const SubmissionRecord a =
+      Sub(kProvider, "a", "da", kT0,
+          {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 12), Obs("instroom", "", "", 7)});
+  const SubmissionRecord b =
+      Sub(kOtherProvider, "b", "db", t1, {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 30)});
+  const SubmissionRecord empty = Sub(kProvider, "empty", "de", t2, {});
+  std::vector<absl::StatusOr<CommitResult>> results = store_->CommitGroup(Group({&a, &b, &empty}));
+  ASSERT_THAT(results, SizeIs(3));
+  for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(results[0]->duplicate);
+  EXPECT_EQ(results[0]->stored, 2u);
+  EXPECT_EQ(results[0]->committed_at, kT0);
+  EXPECT_EQ(results[1]->stored, 1u);
+  EXPECT_EQ(results[1]->corrections, 0u);
+  EXPECT_EQ(results[1]->committed_at, t1);
+  EXPECT_EQ(results[2]->stored, 0u);
+  EXPECT_EQ(results[2]->committed_at, t2);
+
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(3, 3, 3));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> ours,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(ours, ElementsAre(Version(12, "a", kT0, true)));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> theirs,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034", kOtherProvider),
+                      kJanuary, kJanuaryEnd));
+  EXPECT_THAT(theirs, ElementsAre(Version(30, "b", t1, true)));
+  // Already stored: each is now a duplicate, first committed when it was.
+  results = store_->CommitGroup(Group({&empty, &a}));
+  ASSERT_THAT(results, SizeIs(2));
+  ASSERT_TRUE(results[0].ok() && results[1].ok());
+  EXPECT_TRUE(results[0]->duplicate);
+  EXPECT_EQ(results[0]->committed_at, t2);
+  EXPECT_TRUE(results[1]->duplicate);
+  EXPECT_EQ(results[1]->committed_at, kT0);
+}
+
+TEST_P(ObservationStoreContractTest, CommitGroupRepeatOfAnEarlierMemberIsItsDuplicate) {
+  const SubmissionRecord first =
+      Sub(kProvider, "s1", "d1", kT0, {Obs("wachtenden", "jeugdhulp_verblijf", "", 12)});
+  SubmissionRecord retry = first;
+  retry.received_at = kT0 + absl::Seconds(3);
+  std::vector<absl::StatusOr<CommitResult>> results =
+      store_->CommitGroup(Group({&first, &retry, &retry}));
+  ASSERT_THAT(results, SizeIs(3));
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_FALSE(results[0]->duplicate);
+  EXPECT_EQ(results[0]->stored, 1u);
+  for (int i : {1, 2}) {
+    ASSERT_TRUE(results[i].ok()) << results[i].status();
+    EXPECT_TRUE(results[i]->duplicate);
+    EXPECT_EQ(results[i]->stored, 0u);
+    EXPECT_EQ(results[i]->committed_at, kT0);
+  }
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(1, 1, 1));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> history,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(history, ElementsAre(Version(12, "s1", kT0, true)));
+}
+
+TEST_P(ObservationStoreContractTest, CommitGroupRefusesOnlyTheSubmissionThatReusesAnId) {
+  const absl::Time t1 = kT0 + absl::Seconds(1);
+  const absl::Time t2 = kT0 + absl::Seconds(2);
+  const SubmissionRecord stored_before =
+      Sub(kProvider, "old", "d-old", kT0, {Obs("instroom", "", "", 1)});
+  ASSERT_TRUE(store_->Commit(stored_before).ok());
+  const SubmissionRecord first =
+      Sub(kProvider, "s1", "d1", t1, {Obs("wachtenden", "jeugdhulp_verblijf", "", 12)});
+  const SubmissionRecord reuses_member =
+      Sub(kProvider, "s1", "d2", t2,
+          {Obs("wachtenden", "jeugdhulp_verblijf", "", 99), Obs("uitstroom", "", "", 5)});
+  const SubmissionRecord reuses_stored =
+      Sub(kProvider, "old", "d3", t2, {Obs("instroom", "", "", 98)});
+  const SubmissionRecord last =
+      Sub(kProvider, "s2", "d4", t2, {Obs("wachtenden", "jeugdhulp_verblijf", "", 13)});
+  std::vector<absl::StatusOr<CommitResult>> results =
+      store_->CommitGroup(Group({&first, &reuses_member, &reuses_stored, &last}));
+  ASSERT_THAT(results, SizeIs(4));
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_EQ(results[0]->stored, 1u);
+  EXPECT_EQ(results[1].status().code(), absl::StatusCode::kAlreadyExists) << results[1].status();
+  EXPECT_THAT(results[1].status().message(), HasSubstr("'s1'"));
+  EXPECT_EQ(results[2].status().code(), absl::StatusCode::kAlreadyExists) << results[2].status();
+  EXPECT_THAT(results[2].status().message(), HasSubstr("'old'"));
+  EXPECT_THAT(results[2].status().message(), HasSubstr("2026-01-02T03:04:05Z"));
+  ASSERT_TRUE(results[3].ok()) << results[3].status();
+  EXPECT_EQ(results[3]->corrections, 1u);
+
+  // Nothing of the refused ones was written; the others were.
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+  EXPECT_THAT(counts, CountsAre(3, 3, 2));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<StoredObservation> waiting,
+      store_->History(Series("wachtenden", "jeugdhulp_verblijf", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(waiting, ElementsAre(Version(12, "s1", t1, false), Version(13, "s2", t2, true)));
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredObservation> inflow,
+                       store_->History(Series("instroom", "", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(inflow, ElementsAre(Version(1, "old", kT0, true)));
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredObservation> outflow,
+                       store_->History(Series("uitstroom", "", ""), kJanuary, kJanuaryEnd));
+  EXPECT_THAT(outflow, IsEmpty());
+}
+
+TEST_P(ObservationStoreContractTest, CommitGroupAppliesCorrectionsInGroupOrder) {
+  // Received times run against the group's order: the order of the group decides.
+  const absl::Time t1 = kT0 + absl::Seconds(1);
+  const absl::Time t2 = kT0 + absl::Seconds(2);
+  const absl::Time t3 = kT0 + absl::Seconds(3);
+  const SubmissionRecord s1 =
+      Sub(kProvider, "s1", "d1", t3,
+          {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 1), Obs("instroom", "", "", 10)});
+  const SubmissionRecord s2 =
+      Sub(kProvider, "s2", "d2", t2, {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 2)});
+  const SubmissionRecord s3 =
+      Sub(kProvider, "s3", "d3", t1,
+          {Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 3),
+           Obs("wachtenden", "jeugdhulp_verblijf", "GM0034", 4), Obs("instroom", "", "", 11)});
+  std::vector<absl::StatusOr<CommitResult>> results = store_->CommitGroup(Group({&s1, &s2, &s3}));
+  ASSERT_THAT(results, SizeIs(3));
+  for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(results[0]->corrections, 0u);
+  EXPECT_EQ(results[1]->corrections, 1u);
+  EXPECT_EQ(results[2]->corrections, 3u);
+
+  const std::vector<testing::Matcher<const StoredObservation&>> expected = {
+      Version(1, "s1", t3, false), Version(2, "s2", t2, false), Version(3, "s3", t1, false),
+      Version(4, "s3", t1, true)};
+  for (int pass = 0; pass < 2; ++pass) {
+    ASSERT_OK_AND_ASSIGN(std::vector<StoredObservation> history,
+                         store_->History(Series("wachtenden", "jeugdhulp_verblijf", "GM0034"),
+                                         kJanuary, kJanuaryEnd));
+    EXPECT_THAT(history, testing::ElementsAreArray(expected)) << "pass " << pass;
+    std::map<std::string, double> current;
+    for (const StoredObservation& o : AllCurrent(*store_)) current[o.series.indicator] = o.value;
+    EXPECT_THAT(current, ElementsAre(std::pair<const std::string, double>("instroom", 11),
+                                     std::pair<const std::string, double>("wachtenden", 4)));
+    ASSERT_OK_AND_ASSIGN(StoreCounts counts, store_->Counts());
+    EXPECT_THAT(counts, CountsAre(3, 6, 2));
+    Reopen();
+  }
+}
+
+// Each series' current values by ForEachCurrent, newest period first, and the latest
+// received_at among them: what ForEachRecent must report, computed the old way.
+std::map<SeriesKey, RecentSeries> RecentTheOldWay(ObservationStore& store, size_t periods) {
+  std::map<SeriesKey, RecentSeries> expected;
+  for (const StoredObservation& o : AllCurrent(store)) {
+    RecentSeries& recent = expected[o.series];
+    recent.series = o.series;
+    recent.periods.push_back(o);
+    recent.newest_received = std::max(recent.newest_received, o.received_at);
+  }
+  for (auto& [key, recent] : expected) {
+    std::sort(recent.periods.begin(), recent.periods.end(),
+              [](const StoredObservation& a, const StoredObservation& b) {
+                return std::tie(a.period_end, a.period_start) >
+                       std::tie(b.period_end, b.period_start);
+              });
+    if (recent.periods.size() > periods) recent.periods.resize(periods);
+  }
+  return expected;
+}
+
+std::map<SeriesKey, RecentSeries> RecentOf(ObservationStore& store, size_t periods) {
+  std::map<SeriesKey, RecentSeries> seen;
+  absl::Status status = store.ForEachRecent(periods, [&](const RecentSeries& recent) {
+    EXPECT_TRUE(seen.emplace(recent.series, recent).second)
+        << "series yielded twice: " << recent.series.reporter << " " << recent.series.indicator
+        << " '" << recent.series.care_form << "' '" << recent.series.municipality << "'";
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return seen;
+}
+
+// Field by field, with NaN equal to NaN.
+void ExpectSameRecent(const std::map<SeriesKey, RecentSeries>& actual,
+                      const std::map<SeriesKey, RecentSeries>& expected, size_t periods) {
+  SCOPED_TRACE(absl::StrCat("periods_per_series ", periods));
+  ASSERT_EQ(actual.size(), expected.size());
+  for (auto a = actual.begin(), e = expected.begin(); e != expected.end(); ++a, ++e) {
+    ASSERT_EQ(a->first, e->first);
+    SCOPED_TRACE(absl::StrCat(e->first.reporter, " ", e->first.indicator, " '", e->first.care_form,
+                              "' '", e->first.municipality, "'"));
+    EXPECT_EQ(a->second.series, e->first);
+    EXPECT_EQ(a->second.newest_received, e->second.newest_received);
+    ASSERT_EQ(a->second.periods.size(), e->second.periods.size());
+    for (size_t i = 0; i < e->second.periods.size(); ++i) {
+      const StoredObservation& got = a->second.periods[i];
+      const StoredObservation& want = e->second.periods[i];
+      EXPECT_EQ(got.series, want.series);
+      EXPECT_EQ(got.period_start, want.period_start);
+      EXPECT_EQ(got.period_end, want.period_end);
+      EXPECT_EQ(got.granularity, want.granularity);
+      if (std::isnan(want.value)) {
+        EXPECT_TRUE(std::isnan(got.value)) << testing::PrintToString(got);
+      } else {
+        EXPECT_EQ(got.value, want.value) << testing::PrintToString(got);
+      }
+      EXPECT_EQ(got.submission_id, want.submission_id);
+      EXPECT_EQ(got.received_at, want.received_at);
+      EXPECT_TRUE(got.current);
+    }
+  }
+}
+
+// Snapshots compared field by field, with NaN equal to NaN.
+void ExpectSameState(const LatestState& actual, const LatestState& expected) {
+  const early_warning::Snapshot a = actual.Snapshot();
+  const early_warning::Snapshot e = expected.Snapshot();
+  ASSERT_EQ(a.size(), e.size());
+  for (size_t i = 0; i < e.size(); ++i) {
+    ASSERT_EQ(a[i].key, e[i].key);
+    SCOPED_TRACE(absl::StrCat(e[i].key.reporter, " ", e[i].key.indicator, " '", e[i].key.care_form,
+                              "' '", e[i].key.municipality, "'"));
+    EXPECT_EQ(a[i].history.newest_received, e[i].history.newest_received);
+    const std::vector<early_warning::PeriodValue>& got = a[i].history.periods;
+    const std::vector<early_warning::PeriodValue>& want = e[i].history.periods;
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t j = 0; j < want.size(); ++j) {
+      EXPECT_EQ(got[j].start, want[j].start);
+      EXPECT_EQ(got[j].end, want[j].end);
+      if (std::isnan(want[j].value)) {
+        EXPECT_TRUE(std::isnan(got[j].value));
+      } else {
+        EXPECT_EQ(got[j].value, want[j].value);
+      }
+    }
+  }
+}
+
+// A period of month `month` (0 = January 2024) of one of three shapes: the month, its last
+// week (same end, other start) or the quarter ending with it (same end again).
+std::tuple<std::string, std::string, type::v1::Granularity> RandomPeriod(int month, int shape) {
+  const absl::CivilMonth first = absl::CivilMonth(2024, 1) + month;
+  const absl::CivilDay end = absl::CivilDay(first + 1) - 1;
+  switch (shape) {
+    case 0:
+      return {absl::FormatCivilTime(absl::CivilDay(first)), absl::FormatCivilTime(end),
+              type::v1::GRANULARITY_MONTH};
+    case 1:
+      return {absl::FormatCivilTime(end - 6), absl::FormatCivilTime(end),
+              type::v1::GRANULARITY_WEEK};
+    default:
+      return {absl::FormatCivilTime(absl::CivilDay(first - 2)), absl::FormatCivilTime(end),
+              type::v1::GRANULARITY_QUARTER};
+  }
+}
+
+// Random submissions over many series: periods sent in any order (backdated ones included),
+// corrections, equal ends with different starts, NaN values, and received_at that sometimes
+// goes back in commit order (a clock step, or a submission received early and committed late).
+// Some series get more periods than any window below, some only one.
+void CommitRandomHistories(ObservationStore& store, uint32_t seed) {
+  std::mt19937 random(seed);
+  const std::string reporters[] = {kProvider, kOtherProvider, "urn:vroeg:municipality:GM0034"};
+  const std::string indicators[] = {"wachtenden", "instroom", "capaciteit"};
+  const std::string care_forms[] = {"", "jeugdhulp_verblijf", "jeugdhulp_ambulant"};
+  absl::Time received = kT0;
+  for (int s = 0; s < 60; ++s) {
+    const std::string& reporter = reporters[random() % std::size(reporters)];
+    // Few series get many periods: the first rounds send only to indicator 0 of care form 1.
+    const bool narrow = s < 15;
+    const int months = narrow ? 30 : 1 + static_cast<int>(random() % 8);
+    std::vector<StoredObservation> observations;
+    const int count = narrow ? 12 : 1 + static_cast<int>(random() % 12);
+    for (int i = 0; i < count; ++i) {
+      const std::string& indicator = narrow ? indicators[0] : indicators[random() % 3];
+      const std::string& care_form = narrow ? care_forms[1] : care_forms[random() % 3];
+      const std::string municipality = random() % 2 == 0 ? "" : "GM0303";
+      const auto [start, end, granularity] =
+          RandomPeriod(static_cast<int>(random() % months), static_cast<int>(random() % 3));
+      const double value = random() % 10 == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                              : static_cast<double>(random() % 1000) / 4;
+      observations.push_back(
+          Obs(indicator, care_form, municipality, value, start, end, granularity));
+    }
+    const int64_t step = static_cast<int64_t>(random() % 600) - 120;
+    received += absl::Minutes(step);
+    absl::StatusOr<CommitResult> result = store.Commit(Sub(
+        reporter, absl::StrCat("r", s), absl::StrCat("d", s), received, std::move(observations)));
+    ASSERT_TRUE(result.ok()) << result.status();
+  }
+}
+
+TEST_P(ObservationStoreContractTest, ForEachRecentOnEmptyStoreCallsNothing) {
+  EXPECT_THAT(RecentOf(*store_, 13), IsEmpty());
+}
+
+TEST_P(ObservationStoreContractTest, ForEachRecentYieldsTheNewestPeriodsOfEverySeries) {
+  ASSERT_NO_FATAL_FAILURE(CommitRandomHistories(*store_, 1));
+  for (size_t periods :
+       {size_t{0}, size_t{1}, size_t{2}, size_t{13}, std::numeric_limits<size_t>::max()}) {
+    ExpectSameRecent(RecentOf(*store_, periods), RecentTheOldWay(*store_, periods), periods);
+  }
+}
+
+TEST_P(ObservationStoreContractTest, LatestStateLoadedFromRecentEqualsOneFedEveryCurrentValue) {
+  ASSERT_NO_FATAL_FAILURE(CommitRandomHistories(*store_, 3));
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  for (size_t window : {size_t{1}, size_t{3}, size_t{13}, size_t{1000}}) {
+    SCOPED_TRACE(absl::StrCat("history_periods ", window));
+    LatestState loaded(window);
+    ASSERT_TRUE(loaded.Load(*store_).ok());
+    LatestState fed(window);
+    for (const StoredObservation& o : AllCurrent(*store_)) fed.Apply(o);
+    ASSERT_GT(fed.size(), 10u);
+    ExpectSameState(loaded, fed);
+  }
+}
+
+// An old period received last: its received_at is the series' newest even when the period
+// itself is too old to be kept.
+TEST_P(ObservationStoreContractTest, ForEachRecentTakesNewestReceivedFromPeriodsOutsideTheWindow) {
+  const SeriesKey waiting = Series("wachtenden", "jeugdhulp_verblijf", "");
+  const absl::Time t1 = kT0 + absl::Hours(1);
+  const absl::Time t2 = kT0 + absl::Hours(2);
+  ASSERT_TRUE(
+      store_
+          ->Commit(Sub(kProvider, "s1", "d1", t2,
+                       {Obs("wachtenden", "jeugdhulp_verblijf", "", 1, kFebruary, kFebruaryEnd)}))
+          .ok());
+  // Committed after s1 but received before it.
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s2", "d2", t1,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "", 2, "2026-02-22",
+                                    kFebruaryEnd, type::v1::GRANULARITY_WEEK)}))
+                  .ok());
+  std::map<SeriesKey, RecentSeries> recent = RecentOf(*store_, 1);
+  ASSERT_THAT(recent, SizeIs(1));
+  EXPECT_EQ(recent[waiting].newest_received, t2);
+  ASSERT_THAT(recent[waiting].periods, ElementsAre(Version(2, "s2", t1, true)));
+
+  const absl::Time t3 = kT0 + absl::Hours(3);
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(
+                      kProvider, "s3", "d3", t3,
+                      {Obs("wachtenden", "jeugdhulp_verblijf", "", 3, "2025-12-01", "2025-12-31")}))
+                  .ok());
+  recent = RecentOf(*store_, 1);
+  EXPECT_EQ(recent[waiting].newest_received, t3);
+  EXPECT_THAT(recent[waiting].periods, ElementsAre(Version(2, "s2", t1, true)));
+  recent = RecentOf(*store_, 0);
+  EXPECT_EQ(recent[waiting].newest_received, t3);
+  EXPECT_THAT(recent[waiting].periods, IsEmpty());
+}
+
+// A correction with an earlier received_at than the value it replaces: the replaced value no
+// longer counts, as with every current value applied.
+TEST_P(ObservationStoreContractTest, ForEachRecentCountsOnlyCurrentValuesForNewestReceived) {
+  const SeriesKey waiting = Series("wachtenden", "jeugdhulp_verblijf", "");
+  const absl::Time t1 = kT0 + absl::Hours(1);
+  ASSERT_TRUE(
+      store_
+          ->Commit(Sub(kProvider, "s1", "d1", t1, {Obs("wachtenden", "jeugdhulp_verblijf", "", 1)}))
+          .ok());
+  ASSERT_TRUE(store_
+                  ->Commit(Sub(kProvider, "s2", "d2", kT0,
+                               {Obs("wachtenden", "jeugdhulp_verblijf", "", 2)}))
+                  .ok());
+  std::map<SeriesKey, RecentSeries> recent = RecentOf(*store_, 13);
+  EXPECT_EQ(recent[waiting].newest_received, kT0);
+  EXPECT_THAT(recent[waiting].periods, ElementsAre(Version(2, "s2", kT0, true)));
 }
 
 }  // namespace

@@ -552,6 +552,46 @@ TEST_F(PostgresStoreTest, FailureHalfwayRollsBackTheWholeSubmission) {
   EXPECT_EQ(retried.corrections, 1u);
 }
 
+TEST_F(PostgresStoreTest, FailureHalfwayThroughAGroupWritesNothingOfAnyMember) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(Options()));
+  ASSERT_TRUE(store->Commit(Sub(kProvider, "s1", {Obs("wachtenden", 1)})).ok());
+  ASSERT_EQ(Query("CREATE FUNCTION fail_on_666() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                  "IF NEW.value = 666 THEN RAISE EXCEPTION 'injected failure'; END IF; "
+                  "RETURN NEW; END $$"),
+            "");
+  ASSERT_EQ(Query("CREATE TRIGGER fail BEFORE INSERT ON observations FOR EACH ROW "
+                  "EXECUTE FUNCTION fail_on_666()"),
+            "");
+  const SubmissionRecord before = Sub(kProvider, "s2", {Obs("wachtenden", 2)});
+  const SubmissionRecord failing = Sub("urn:vroeg:provider:87654321", "s3", {Obs("instroom", 666)});
+  const SubmissionRecord after = Sub(kProvider, "s4", {Obs("wachtenden", 4)});
+  const std::vector<const SubmissionRecord*> group = {&before, &failing, &after};
+  std::vector<absl::StatusOr<CommitResult>> results = store->CommitGroup(group);
+  ASSERT_EQ(results.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(results[i].status().code(), absl::StatusCode::kUnavailable) << results[i].status();
+    EXPECT_THAT(results[i].status().message(), HasSubstr("injected failure"));
+    EXPECT_THAT(results[i].status().message(), HasSubstr("nothing was stored"));
+    EXPECT_THAT(results[i].status().message(),
+                HasSubstr(absl::StrCat("'", group[i]->submission_id, "'")));
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<StoredObservation> history,
+                       store->History(Series("wachtenden"), "2026-01-01", "2026-01-31"));
+  ASSERT_EQ(history.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(StoreCounts counts, store->Counts());
+  EXPECT_EQ(counts.submissions, 1u);
+  EXPECT_EQ(counts.observations, 1u);
+
+  ASSERT_EQ(Query("DROP TRIGGER fail ON observations"), "");
+  results = store->CommitGroup(group);
+  ASSERT_EQ(results.size(), 3u);
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_FALSE(result->duplicate);
+  }
+  EXPECT_EQ(results[2]->corrections, 1u);
+}
+
 TEST_F(PostgresStoreTest, ForEachCurrentStreamsMoreRowsThanOneBatch) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(Options()));
   constexpr int kRows = 25000;

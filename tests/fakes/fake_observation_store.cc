@@ -82,6 +82,35 @@ struct FakeObservationStore::Data {
   uint64_t observations ABSL_GUARDED_BY(mu) = 0;
   int failures_to_inject ABSL_GUARDED_BY(mu) = 0;
   int commit_calls ABSL_GUARDED_BY(mu) = 0;
+
+  absl::StatusOr<CommitResult> CommitOne(const SubmissionRecord& submission)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const absl::Time received_at = TruncateToMicros(submission.received_at);
+    auto [it, inserted] = submissions.try_emplace({submission.reporter, submission.submission_id},
+                                                  Submission{submission.digest, received_at});
+    CommitResult result;
+    if (!inserted) {
+      const Submission& first = it->second;
+      if (first.digest != submission.digest) {
+        return SubmissionIdReusedError(submission, first.received_at);
+      }
+      result.duplicate = true;
+      result.committed_at = first.received_at;
+      return result;
+    }
+    for (const StoredObservation& observation : submission.observations) {
+      PeriodKey key{observation.series, observation.period_start, observation.period_end};
+      key.series.reporter = submission.reporter;
+      std::vector<Version>& series_versions = versions[std::move(key)];
+      if (!series_versions.empty()) ++result.corrections;
+      series_versions.push_back(Version{observation.granularity, observation.value,
+                                        submission.submission_id, received_at, submission.region});
+    }
+    result.stored = static_cast<uint32_t>(submission.observations.size());
+    result.committed_at = received_at;
+    observations += result.stored;
+    return result;
+  }
 };
 
 FakeObservationStore::FakeObservationStore() : data_(std::make_shared<Data>()) {}
@@ -104,40 +133,26 @@ int FakeObservationStore::commit_calls() const {
   return data_->commit_calls;
 }
 
-absl::StatusOr<CommitResult> FakeObservationStore::Commit(const SubmissionRecord& submission) {
+std::vector<absl::StatusOr<CommitResult>> FakeObservationStore::CommitGroup(
+    std::span<const SubmissionRecord* const> submissions) {
   Data& data = *data_;
   absl::MutexLock lock(&data.mu);
+  std::vector<absl::StatusOr<CommitResult>> results;
+  if (submissions.empty()) return results;
   ++data.commit_calls;
   if (data.failures_to_inject > 0) {
     --data.failures_to_inject;
-    return absl::UnavailableError(absl::StrCat("storing submission '", submission.submission_id,
-                                               "' failed: injected failure; retry later"));
-  }
-  const absl::Time received_at = TruncateToMicros(submission.received_at);
-  auto [it, inserted] = data.submissions.try_emplace(
-      {submission.reporter, submission.submission_id}, Submission{submission.digest, received_at});
-  CommitResult result;
-  if (!inserted) {
-    const Submission& first = it->second;
-    if (first.digest != submission.digest) {
-      return SubmissionIdReusedError(submission, first.received_at);
+    for (const SubmissionRecord* submission : submissions) {
+      results.push_back(
+          absl::UnavailableError(absl::StrCat("storing submission '", submission->submission_id,
+                                              "' failed: injected failure; retry later")));
     }
-    result.duplicate = true;
-    result.committed_at = first.received_at;
-    return result;
+    return results;
   }
-  for (const StoredObservation& observation : submission.observations) {
-    PeriodKey key{observation.series, observation.period_start, observation.period_end};
-    key.series.reporter = submission.reporter;
-    std::vector<Version>& versions = data.versions[std::move(key)];
-    if (!versions.empty()) ++result.corrections;
-    versions.push_back(Version{observation.granularity, observation.value, submission.submission_id,
-                               received_at, submission.region});
+  for (const SubmissionRecord* submission : submissions) {
+    results.push_back(data.CommitOne(*submission));
   }
-  result.stored = static_cast<uint32_t>(submission.observations.size());
-  result.committed_at = received_at;
-  data.observations += result.stored;
-  return result;
+  return results;
 }
 
 absl::Status FakeObservationStore::ForEachCurrent(
@@ -145,6 +160,30 @@ absl::Status FakeObservationStore::ForEachCurrent(
   absl::MutexLock lock(&data_->mu);
   for (const auto& [key, versions] : data_->versions) {
     fn(ToStored(key, versions.back(), /*current=*/true));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FakeObservationStore::ForEachRecent(
+    size_t periods_per_series, const std::function<void(const RecentSeries&)>& fn) {
+  absl::MutexLock lock(&data_->mu);
+  // versions is ordered by series first, so each series is one run of entries.
+  auto it = data_->versions.begin();
+  while (it != data_->versions.end()) {
+    RecentSeries recent;
+    recent.series = it->first.series;
+    std::vector<StoredObservation> current;
+    for (; it != data_->versions.end() && it->first.series == recent.series; ++it) {
+      current.push_back(ToStored(it->first, it->second.back(), /*current=*/true));
+      recent.newest_received = std::max(recent.newest_received, current.back().received_at);
+    }
+    std::sort(
+        current.begin(), current.end(), [](const StoredObservation& a, const StoredObservation& b) {
+          return std::tie(a.period_end, a.period_start) > std::tie(b.period_end, b.period_start);
+        });
+    if (current.size() > periods_per_series) current.resize(periods_per_series);
+    recent.periods = std::move(current);
+    fn(recent);
   }
   return absl::OkStatus();
 }

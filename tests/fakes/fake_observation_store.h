@@ -1,8 +1,10 @@
 #ifndef VROEG_TESTS_FAKES_FAKE_OBSERVATION_STORE_H_
 #define VROEG_TESTS_FAKES_FAKE_OBSERVATION_STORE_H_
 
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,8 +22,8 @@ namespace vroeg {
 // Handles made by NewHandle() share the data, which outlives any one handle; destroying a handle
 // and using another stands in for a process restart.
 //
-// Thread-safety: thread-safe. ForEachCurrent and ForEachObservation hold a lock while they call
-// `fn`, which must not call back into the store.
+// Thread-safety: thread-safe. ForEachCurrent, ForEachRecent and ForEachObservation hold a lock
+// while they call `fn`, which must not call back into the store.
 class FakeObservationStore : public ObservationStore {
  public:
   // An empty store.
@@ -31,14 +33,20 @@ class FakeObservationStore : public ObservationStore {
   // Another handle on the same data.
   std::unique_ptr<FakeObservationStore> NewHandle() const;
 
-  // The next `n` calls of Commit (on any handle) return UNAVAILABLE and write nothing.
+  // The next `n` transactions (calls of Commit or CommitGroup, on any handle) fail: every
+  // submission in them gets UNAVAILABLE and nothing is written.
   void FailNextCommits(int n);
 
-  // How many times Commit was called on any handle, failed calls included.
+  // How many transactions (calls of Commit or CommitGroup) were asked of any handle, failed ones
+  // included.
   int commit_calls() const;
 
-  absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission) override;
+  std::vector<absl::StatusOr<CommitResult>> CommitGroup(
+      std::span<const SubmissionRecord* const> submissions) override;
   absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
+  // Sorts each series' current values in memory.
+  absl::Status ForEachRecent(size_t periods_per_series,
+                             const std::function<void(const RecentSeries&)>& fn) override;
   absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,
                                                          const std::string& period_start,
                                                          const std::string& period_end) override;

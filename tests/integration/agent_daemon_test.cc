@@ -9,10 +9,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/http_get.h"
 #include "tests/support/process.h"
+#include "tests/support/shipped_care_forms.h"
 #include "tests/support/test_region.h"
 
 namespace vroeg::testing {
@@ -29,6 +31,33 @@ constexpr char kWaitingSeries[] =
 std::string WaitingCsv(int value) {
   return absl::StrCat("period_start,period_end,care_form,municipality,indicator,value\n",
                       "2026-09-01,2026-09-30,verblijf,,wachtenden,", value, "\n");
+}
+
+// `rows` waiting figures for every care form and municipality, month after month from 2000
+// on, as a provider's full export holds them.
+std::string LargeWaitingCsv(int rows) {
+  constexpr const char* kMunicipalities[] = {"GM0034", "GM0303", "GM0995",
+                                             "GM0171", "GM0184", "GM0050"};
+  constexpr int kCareForms = static_cast<int>(kShippedCareForms.size());
+  constexpr int kPerMonth = kCareForms * 6;
+  std::string csv = "period_start,period_end,care_form,municipality,indicator,value\n";
+  for (int i = 0; i < rows; ++i) {
+    const int slot = i % kPerMonth;
+    const absl::CivilMonth month = absl::CivilMonth(2000, 1) + i / kPerMonth;
+    const absl::CivilDay last = absl::CivilDay(month + 1) - 1;
+    absl::StrAppend(&csv, absl::FormatCivilTime(absl::CivilDay(month)), ",",
+                    absl::FormatCivilTime(last), ",", kShippedCareForms[slot % kCareForms], ",",
+                    kMunicipalities[slot / kCareForms], ",wachtenden,", i % 100, "\n");
+  }
+  return csv;
+}
+
+int CountSubstrings(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
 }
 
 // Polls `scrape` until `series` has `value`, for at most 30 seconds.
@@ -126,18 +155,39 @@ TEST_F(AgentDaemonTest, DroppedFileReachesTheCollectorAndMovesToDone) {
   EXPECT_EQ(promtool->exit_code, 0) << promtool->out << promtool->err;
 }
 
+// A file-sized submission goes through the spool in one piece: all of its rows reach the
+// collector in one acknowledged submission, sent once.
+TEST_F(AgentDaemonTest, LargeFileIsSentWholeAndAcknowledgedOnce) {
+  constexpr int kRows = 10000;
+  Drop("groot.csv", LargeWaitingCsv(kRows));
+  auto acknowledged = agent_->WaitForLogLine("event=submission_acknowledged", absl::Seconds(120));
+  ASSERT_TRUE(acknowledged.ok()) << acknowledged.status();
+  EXPECT_THAT(*acknowledged, HasSubstr(absl::StrCat("stored=", kRows)));
+  EXPECT_THAT(*acknowledged, HasSubstr("duplicate=false"));
+  EXPECT_THAT(*acknowledged, HasSubstr("source=" + drop_ + "/groot.csv"));
+  ASSERT_TRUE(AwaitSample([this] { return AgentMetrics(); },
+                          "vroeg_agent_sends_total{outcome=\"acknowledged\"}", 1))
+      << agent_->Log();
+  auto metrics = AgentMetrics();
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(SampleValue(*metrics, "vroeg_agent_spool_submissions"), Optional(0.0));
+  EXPECT_THAT(SampleValue(*metrics, "vroeg_agent_files_total{outcome=\"spooled\"}"), Optional(1.0));
+  const std::string log = agent_->Log();
+  EXPECT_EQ(CountSubstrings(log, "event=submission_acknowledged"), 1) << log;
+  EXPECT_TRUE(std::filesystem::exists(drop_ + "/done/groot.csv"));
+}
+
 TEST_F(AgentDaemonTest, InvalidFileIsSetAsideWithItsReasons) {
   Drop("fout.csv", WaitingCsv(-3));
+  // The log line comes after both the errors file and the file itself are in place; the errors
+  // file alone can appear a moment before the file is moved.
+  auto rejected = agent_->WaitForLogLine("event=file_rejected", absl::Seconds(30));
+  ASSERT_TRUE(rejected.ok()) << rejected.status();
   const std::string errors = drop_ + "/rejected/fout.csv.errors.txt";
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (!std::filesystem::exists(errors) && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
   ASSERT_TRUE(std::filesystem::exists(errors)) << agent_->Log();
   EXPECT_THAT(ReadWholeFile(errors),
               HasSubstr("row 2, column value: -3 is below the minimum 0 for wachtenden\n"));
   EXPECT_TRUE(std::filesystem::exists(drop_ + "/rejected/fout.csv"));
-  EXPECT_THAT(agent_->Log(), HasSubstr("event=file_rejected"));
 }
 
 TEST_F(AgentDaemonTest, CollectorOutageOnlyDelaysDelivery) {
@@ -149,6 +199,9 @@ TEST_F(AgentDaemonTest, CollectorOutageOnlyDelaysDelivery) {
 
   Drop("daarna.csv", WaitingCsv(14));
   ASSERT_TRUE(AwaitSample([this] { return AgentMetrics(); }, "vroeg_agent_spool_submissions", 1))
+      << agent_->Log();
+  // The file moves to done/ just after it is spooled.
+  EXPECT_TRUE(agent_->WaitForLogLine("moved_to=" + drop_ + "/done/daarna.csv").ok())
       << agent_->Log();
   EXPECT_TRUE(std::filesystem::exists(drop_ + "/done/daarna.csv"));
 

@@ -25,6 +25,13 @@ expect_eq() {
   [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
 }
 
+# expect_lacks WHAT TEXT PART
+expect_lacks() {
+  case "$2" in
+    *"$3"*) fail "$1: '$3' should not be in: $2" ;;
+  esac
+}
+
 # expect_contains WHAT TEXT PART
 expect_contains() {
   case "$2" in
@@ -33,7 +40,8 @@ expect_contains() {
   esac
 }
 
-for var in VROEG_SOURCE_DIR VROEG_BINARY_DIR VROEG_DEB_DIR VROEG_VERSION VROEG_SANITIZE; do
+for var in VROEG_SOURCE_DIR VROEG_BINARY_DIR VROEG_DEB_DIR VROEG_VERSION VROEG_SANITIZE \
+  VROEG_AGENT_STATIC_GRPC; do
   [ -n "${!var:-}" ] || fail "$var is not set; run this through ctest"
 done
 
@@ -170,14 +178,25 @@ run_build() {
     expect_eq "$name: Architecture" "$(dpkg-deb -f "$deb" Architecture)" "$arch"
     expect_contains "$name: Depends" "$depends" "vroeg-common (= $deb_version)"
     expect_contains "$name: Depends" "$depends" "libc6 ("
-    expect_contains "$name: Depends" "$depends" "libgrpc++"
-    expect_contains "$name: Depends" "$depends" "libprotobuf"
-    # HTTPS /metrics (metrics_security).
+    expect_contains "$name: Depends" "$depends" "libssl3"
+    # /metrics, plain and HTTPS (metrics_security).
     expect_contains "$name: Depends" "$depends" "libmicrohttpd12"
     expect_control_script "$deb" prerm
   done
-  expect_contains "vroeg-collector: Depends" "$(dpkg-deb -f "$collector_deb" Depends)" \
-    "libsqlite3-0"
+  depends="$(dpkg-deb -f "$collector_deb" Depends)"
+  for library in libgrpc++ libprotobuf libsqlite3-0; do
+    expect_contains "vroeg-collector: Depends" "$depends" "$library"
+  done
+  # gRPC, protobuf, Abseil and yaml-cpp are linked into the agent (VROEG_AGENT_STATIC_GRPC in
+  # agent/CMakeLists.txt); a Depends on them would mean the binary still loads them.
+  depends="$(dpkg-deb -f "$agent_deb" Depends)"
+  for library in libgrpc++ libprotobuf libabsl libyaml-cpp; do
+    if [ "$VROEG_AGENT_STATIC_GRPC" = ON ]; then
+      expect_lacks "vroeg-agent: Depends" "$depends" "$library"
+    else
+      expect_contains "vroeg-agent: Depends" "$depends" "$library"
+    fi
+  done
   # The agent's ExecReload runs /bin/kill.
   expect_contains "vroeg-agent: Depends" "$(dpkg-deb -f "$agent_deb" Depends)" procps
 

@@ -1,9 +1,14 @@
 #include "server/indicator_collectable.h"
 
 #include <map>
+#include <set>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/text_exposition.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
@@ -14,6 +19,26 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// What the metrics server sends for `collectable`: its chunks, joined.
+std::string Scrape(const TextCollectable& collectable, std::vector<ExpositionChunk>* chunks) {
+  chunks->clear();
+  collectable.AppendExposition(chunks);
+  std::string text;
+  for (const ExpositionChunk& chunk : *chunks) text += *chunk;
+  return text;
+}
+
+std::string Scrape(const TextCollectable& collectable) {
+  std::vector<ExpositionChunk> chunks;
+  return Scrape(collectable, &chunks);
+}
+
+std::string Written(const std::vector<prometheus::MetricFamily>& families) {
+  std::string text;
+  AppendTextExposition(families, &text);
+  return text;
+}
 
 class IndicatorCollectableTest : public ::testing::Test {
  protected:
@@ -328,6 +353,86 @@ TEST_F(IndicatorCollectableTest, PerReporterSamplesAreCappedAndRegionalOnesAreNo
   EXPECT_EQ(Value(capped, "vroeg_series_exposed"), regional + 4);
   EXPECT_EQ(Value(capped, "vroeg_series_not_exposed_total"), 26);
   EXPECT_EQ(Value(collectable->Collect(), "vroeg_series_not_exposed_total"), 52);
+}
+
+// A second collectable over the same state renders afresh at every scrape: the reference for
+// what the cached one serves.
+TEST_F(IndicatorCollectableTest, CachedScrapesEqualAFreshRenderAndReuseTheText) {
+  for (int i = 0; i < 5; ++i) {
+    Put(absl::StrCat("urn:vroeg:provider:1000000", i), "plaatsen_operationeel", "verblijf", 10 + i);
+    Put(absl::StrCat("urn:vroeg:provider:1000000", i), "plaatsen_bezet", "verblijf", 5);
+  }
+  settings_.set_max_exposed_series(7);
+  const auto cached = Collectable();
+  const auto fresh = Collectable();
+  std::vector<ExpositionChunk> first;
+  std::vector<ExpositionChunk> second;
+  EXPECT_EQ(Scrape(*cached, &first), Written(fresh->Collect()));
+  const std::string text = Scrape(*cached, &second);
+  EXPECT_EQ(text, Written(fresh->Collect()));
+  // The cap's counter goes on counting per scrape; the rest is the same text, not a copy.
+  EXPECT_THAT(text, HasSubstr("vroeg_series_not_exposed_total 66\n"));
+  ASSERT_EQ(first.size(), second.size());
+  EXPECT_EQ(first.front().get(), second.front().get());
+}
+
+TEST_F(IndicatorCollectableTest, ANewObservationShowsOnTheNextScrape) {
+  Put(kA, "plaatsen_operationeel", "verblijf", 20);
+  const auto cached = Collectable();
+  EXPECT_THAT(Scrape(*cached), HasSubstr("care_form=\"verblijf\"} 20\n"));
+  Put(kA, "plaatsen_operationeel", "verblijf", 21);
+  const std::string text = Scrape(*cached);
+  EXPECT_THAT(text, HasSubstr("care_form=\"verblijf\"} 21\n"));
+  EXPECT_EQ(text, Written(Collectable()->Collect()));
+  Put(kB, "plaatsen_operationeel", "pleegzorg", 3);
+  EXPECT_THAT(Scrape(*cached), HasSubstr("reporter=\"22222222\""));
+}
+
+TEST_F(IndicatorCollectableTest, CachedScrapesFollowTheClockAcrossExpiry) {
+  const absl::Duration expiry = absl::Hours(24) * settings_.reporter_expiry_days();
+  // kA's newest value is one hour short of expiring; kB keeps reporting.
+  Put(kA, "plaatsen_operationeel", "verblijf", 20, "", "2026-09-07", "2026-09-13",
+      expiry - absl::Hours(1));
+  Put(kB, "plaatsen_operationeel", "verblijf", 10);
+  const absl::Time received = clock_.Now() - expiry + absl::Hours(1);
+  const auto cached = Collectable();
+  EXPECT_THAT(Scrape(*cached), HasSubstr("reporter=\"11111111\""));
+  // Around the instant DropExpired starts to leave kA out, then further on.
+  const absl::Time gone = received + absl::Seconds(1) + expiry;
+  int served = 0;
+  for (const absl::Time t :
+       {gone - absl::Minutes(30), gone - absl::Seconds(1), gone - absl::Nanoseconds(1), gone,
+        gone + absl::Seconds(1), gone + absl::Hours(1)}) {
+    clock_.Set(t);
+    const std::string text = Scrape(*cached);
+    EXPECT_EQ(text, Written(Collectable()->Collect())) << t;
+    EXPECT_EQ(text.find("reporter=\"11111111\"") == std::string::npos, t >= gone) << t;
+    ++served;
+  }
+  EXPECT_EQ(served, 6);
+}
+
+// Due times pass at midnight; stepping by hours over several weeks passes many of them, and an
+// expected reporter without data is overdue from the collector's start.
+TEST_F(IndicatorCollectableTest, CachedScrapesFollowTheClockAcrossDueTimes) {
+  settings_.add_expected_reporters("urn:vroeg:municipality:GM0034");
+  Put(kA, "plaatsen_operationeel", "verblijf", 20, "", "2026-10-05", "2026-10-11");
+  Put(kB, "wachtenden", "verblijf", 4, "", "2026-09-01", "2026-09-30");
+  started_ = clock_.Now() + absl::Hours(5);
+  const auto cached = Collectable();
+  std::set<std::string> overdue_states;
+  for (int hour = 0; hour < 24 * 50; hour += 1) {
+    const std::string text = Scrape(*cached);
+    ASSERT_EQ(text, Written(Collectable()->Collect())) << clock_.Now();
+    std::string overdue;
+    for (const absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (absl::StartsWith(line, "jeugdzorg_reporter_overdue{")) absl::StrAppend(&overdue, line);
+    }
+    overdue_states.insert(overdue);
+    clock_.Advance(absl::Hours(1));
+  }
+  // The expected reporter, kA and kB each turned overdue at some point in the weeks stepped.
+  EXPECT_GE(overdue_states.size(), 4u) << absl::StrJoin(overdue_states, "\n---\n");
 }
 
 }  // namespace

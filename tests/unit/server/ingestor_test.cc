@@ -1,9 +1,17 @@
 #include "server/ingestor.h"
 
+#include <atomic>
 #include <cstdio>
+#include <functional>
+#include <set>
+#include <span>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/grpc_status.h"
 #include "common/retry_policy.h"
 #include "gmock/gmock.h"
@@ -16,6 +24,8 @@
 namespace vroeg {
 namespace {
 
+using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
 
 // The value of a counter or gauge sample with the given labels, from the registry.
@@ -497,6 +507,237 @@ TEST_F(UpstreamIngestorTest, ASubmissionThatCouldNotBeQueuedIsQueuedWhenItIsSent
   ASSERT_EQ(queue_.queued.size(), 1u);
   EXPECT_EQ(queue_.queued[0].received_at(), Timestamp(clock_.Now() - absl::Minutes(1)))
       << "the time of the first commit";
+}
+
+// A FakeObservationStore that holds its first transaction until `ready` says so (asked again and
+// again, for at most 30 s), can fail one chosen transaction, and records the size of each.
+class GatedStore : public FakeObservationStore {
+ public:
+  std::vector<absl::StatusOr<CommitResult>> CommitGroup(
+      std::span<const SubmissionRecord* const> submissions) override {
+    size_t index;
+    {
+      absl::MutexLock lock(&mu_);
+      index = group_sizes_.size();
+      group_sizes_.push_back(submissions.size());
+    }
+    if (index == 0 && ready) {
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (!ready() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    }
+    if (fail_group >= 0 && index == static_cast<size_t>(fail_group)) FailNextCommits(1);
+    return FakeObservationStore::CommitGroup(submissions);
+  }
+
+  std::vector<size_t> group_sizes() const {
+    absl::MutexLock lock(&mu_);
+    return group_sizes_;
+  }
+
+  // Set before use.
+  std::function<bool()> ready;
+  int fail_group = -1;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<size_t> group_sizes_ ABSL_GUARDED_BY(mu_);
+};
+
+class GroupCommitTest : public IngestorTest {
+ protected:
+  GroupCommitTest() {
+    IngestorOptions options;
+    options.region = region_;
+    options.submissions_per_minute = 1e6;
+    options.burst = 1e6;
+    options.upstream = &queue_;
+    ingestor_ = std::make_unique<Ingestor>(catalogue_, std::move(options), &gated_, &state_,
+                                           &clock_, &log_.logger(), &group_registry_);
+  }
+
+  // Holds the first transaction until `n` submissions wait behind it.
+  void HoldFirstCommitUntilWaiting(int n) {
+    gated_.ready = [this, n] {
+      return Sample(group_registry_, "vroeg_commit_waiting_submissions") >= n;
+    };
+  }
+
+  // One occupancy figure of one series, which every submission of these tests corrects.
+  api::v1::SubmitRequest Occupied(const std::string& id, double value) {
+    api::v1::SubmitRequest request;
+    request.set_submission_id(id);
+    *request.add_observations() =
+        Observation("plaatsen_bezet", "verblijf", "2026-09-07", "2026-09-13", value);
+    return request;
+  }
+
+  std::vector<StoredObservation> StoredHistory() {
+    auto history = gated_.History({provider_.Urn(), "plaatsen_bezet", "verblijf", ""}, "2026-09-07",
+                                  "2026-09-13");
+    EXPECT_TRUE(history.ok()) << history.status();
+    return history.ok() ? *history : std::vector<StoredObservation>();
+  }
+
+  double LatestOccupied() {
+    for (const auto& entry : state_.Snapshot()) {
+      if (entry.key.indicator == "plaatsen_bezet") return entry.history.latest().value;
+    }
+    return -1;
+  }
+
+  GatedStore gated_;
+  RecordingQueue queue_;
+  prometheus::Registry group_registry_;
+};
+
+TEST_F(GroupCommitTest, ALoneSubmissionIsCommittedAtOnceInAGroupOfItsOwn) {
+  for (int i = 0; i < 3; ++i) {
+    auto response = ingestor_->Submit(provider_, Occupied(absl::StrCat("s-", i), i));
+    ASSERT_TRUE(response.ok()) << response.status();
+  }
+  EXPECT_THAT(gated_.group_sizes(), ElementsAre(1, 1, 1));
+  EXPECT_EQ(Sample(group_registry_, "vroeg_commit_batch_submissions"), 3);
+  EXPECT_EQ(Sample(group_registry_, "vroeg_commit_waiting_submissions"), 0);
+}
+
+TEST_F(GroupCommitTest, ConcurrentSubmissionsShareTransactionsAndEachGetsItsOwnAnswer) {
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 30;
+  HoldFirstCommitUntilWaiting(kThreads - 1);
+
+  std::atomic<int> shared_stored{0}, shared_duplicates{0}, duplicates{0}, reused{0};
+  absl::Notification start;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.WaitForNotification();
+      for (int k = 0; k < kRounds; ++k) {
+        const std::string id = absl::StrCat("t", t, "-", k);
+        const double value = t * 100 + k;
+        auto response = ingestor_->Submit(provider_, Occupied(id, value));
+        ASSERT_TRUE(response.ok()) << id << ": " << response.status();
+        EXPECT_EQ(response->submission_id(), id);
+        EXPECT_FALSE(response->duplicate()) << id;
+        EXPECT_EQ(response->stored(), 1u) << id;
+        if (k % 5 == 0) {
+          auto again = ingestor_->Submit(provider_, Occupied(id, value));
+          ASSERT_TRUE(again.ok()) << id << ": " << again.status();
+          EXPECT_TRUE(again->duplicate()) << id;
+          EXPECT_EQ(again->stored(), 0u) << id;
+          EXPECT_EQ(again->committed_at(), response->committed_at()) << id;
+          ++duplicates;
+        }
+        if (k % 7 == 3) {
+          auto other = ingestor_->Submit(provider_, Occupied(id, value + 1));
+          EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists)
+              << id << ": " << other.status();
+          ++reused;
+        }
+        if (k == kRounds / 2) {
+          // The same submission from every thread at about the same time: stored once.
+          auto shared = ingestor_->Submit(provider_, Occupied("shared", 9999));
+          ASSERT_TRUE(shared.ok()) << shared.status();
+          ++(shared->duplicate() ? shared_duplicates : shared_stored);
+        }
+      }
+    });
+  }
+  start.Notify();
+  for (std::thread& thread : threads) thread.join();
+
+  const int accepted = kThreads * kRounds + 1;
+  const int repeated = duplicates.load() + shared_duplicates.load();
+  EXPECT_EQ(shared_stored.load(), 1);
+  EXPECT_EQ(shared_duplicates.load(), kThreads - 1);
+  EXPECT_EQ(Sample(group_registry_, "vroeg_submissions_accepted_total"), accepted);
+  EXPECT_EQ(Sample(group_registry_, "vroeg_submissions_duplicate_total"), repeated);
+  EXPECT_EQ(Sample(group_registry_, "vroeg_submissions_rejected_total", {{"reason", "id_reused"}}),
+            reused.load());
+  EXPECT_EQ(Sample(group_registry_, "vroeg_observation_corrections_total"), accepted - 1);
+  EXPECT_EQ(Sample(group_registry_, "vroeg_commit_duration_seconds"), accepted + repeated);
+  EXPECT_EQ(Sample(group_registry_, "vroeg_commit_waiting_submissions"), 0);
+
+  // Groups formed: the first transaction was held until every other thread waited.
+  const std::vector<size_t> groups = gated_.group_sizes();
+  ASSERT_GE(groups.size(), 2u);
+  EXPECT_EQ(groups[0], 1u);
+  // Those that waited, and possibly the first thread's next submission.
+  EXPECT_GE(groups[1], static_cast<size_t>(kThreads - 1));
+  size_t submitted = 0;
+  for (size_t size : groups) submitted += size;
+  EXPECT_EQ(submitted, static_cast<size_t>(accepted + repeated + reused.load()));
+  EXPECT_EQ(Sample(group_registry_, "vroeg_commit_batch_submissions"),
+            static_cast<double>(groups.size()));
+
+  // Stored once each, each thread's in the order it sent them, the last one current.
+  const std::vector<StoredObservation> history = StoredHistory();
+  ASSERT_EQ(history.size(), static_cast<size_t>(accepted));
+  std::vector<int> next_round(kThreads, 0);
+  std::vector<std::string> commit_order;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const StoredObservation& o = history[i];
+    EXPECT_EQ(o.current, i + 1 == history.size()) << i;
+    commit_order.push_back(o.submission_id);
+    if (o.submission_id == "shared") continue;
+    const int t = static_cast<int>(o.value) / 100;
+    const int k = static_cast<int>(o.value) % 100;
+    ASSERT_LT(t, kThreads);
+    EXPECT_EQ(o.submission_id, absl::StrCat("t", t, "-", k));
+    EXPECT_EQ(k, next_round[t]++) << o.submission_id << " out of its thread's order";
+  }
+  EXPECT_EQ(LatestOccupied(), history.back().value);
+
+  // Queued upstream in commit order: every answer OK once, first occurrences as stored.
+  ASSERT_EQ(queue_.queued.size(), static_cast<size_t>(accepted + repeated));
+  std::vector<std::string> first_queued;
+  std::set<std::string> seen;
+  for (const auto& request : queue_.queued) {
+    if (seen.insert(request.submission_id()).second)
+      first_queued.push_back(request.submission_id());
+  }
+  EXPECT_EQ(first_queued, commit_order);
+}
+
+TEST_F(GroupCommitTest, AFailedTransactionFailsEveryMemberAndWritesNothingOfThem) {
+  HoldFirstCommitUntilWaiting(3);
+  gated_.fail_group = 1;
+  absl::StatusOr<api::v1::SubmitResponse> first;
+  std::vector<absl::StatusOr<api::v1::SubmitResponse>> members(3);
+  {
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] { first = ingestor_->Submit(provider_, Occupied("first", 1)); });
+    // Joins only once the first one is being committed, so that it cannot lead the group.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (gated_.group_sizes().empty() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    for (int i = 0; i < 3; ++i) {
+      threads.emplace_back([&, i] {
+        members[i] = ingestor_->Submit(provider_, Occupied(absl::StrCat("w-", i), 10 + i));
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+  }
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(gated_.group_sizes(), ElementsAre(1, 3));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(members[i].status().code(), absl::StatusCode::kUnavailable) << members[i].status();
+    EXPECT_THAT(members[i].status().message(), HasSubstr(absl::StrCat("'w-", i, "'")));
+  }
+  EXPECT_EQ(Sample(group_registry_, "vroeg_submissions_rejected_total",
+                   {{"reason", "storage_unavailable"}}),
+            3);
+  EXPECT_THAT(StoredHistory(), ElementsAre(Field(&StoredObservation::submission_id, "first")));
+  EXPECT_EQ(LatestOccupied(), 1);
+  EXPECT_EQ(queue_.queued.size(), 1u);
+
+  for (int i = 0; i < 3; ++i) {
+    auto retried = ingestor_->Submit(provider_, Occupied(absl::StrCat("w-", i), 10 + i));
+    ASSERT_TRUE(retried.ok()) << retried.status();
+    EXPECT_FALSE(retried->duplicate());
+  }
+  EXPECT_EQ(StoredHistory().size(), 4u);
+  EXPECT_EQ(LatestOccupied(), 12);
 }
 
 }  // namespace

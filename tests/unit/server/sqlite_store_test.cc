@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -171,19 +172,19 @@ TEST_F(SqliteStoreTest, DatabaseWithANewerRecordedMigrationIsRefused) {
   ASSERT_TRUE(SqliteStore::Open(path_).ok());
   {
     RawConnection raw(path_);
-    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (3, 'from a newer collector', "
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (4, 'from a newer collector', "
                        "'2030-01-01T00:00:00.000Z')"),
               "");
   }
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr(path_));
-  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 3"));
-  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 2"));
+  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 4"));
+  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 3"));
   EXPECT_THAT(store.status().message(), HasSubstr("run the newer vroeg-collector"));
   RawConnection raw(path_);
-  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "3");
-  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "3");
 }
 
 TEST_F(SqliteStoreTest, NewDatabaseRecordsEachMigration) {
@@ -193,10 +194,11 @@ TEST_F(SqliteStoreTest, NewDatabaseRecordsEachMigration) {
   EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
                           "FROM schema_migrations"),
             "1 submissions and observations with correction history; "
-            "2 region that forwarded each submission");
+            "2 region that forwarded each submission; "
+            "3 current values of each series ordered by period end");
   EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations "
                           "WHERE applied_at GLOB '20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*Z'"),
-            "2");
+            "3");
 }
 
 // A file written by the code before schema_migrations existed (tests/data/storage) keeps all its
@@ -216,8 +218,9 @@ TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) 
     EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
                             "FROM schema_migrations"),
               "1 adopted: made before schema_migrations existed; "
-              "2 region that forwarded each submission");
-    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
+              "2 region that forwarded each submission; "
+              "3 current values of each series ordered by period end");
+    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "3");
   }
 
   ExpectCountsOfFileFromBeforeMigrations(**store);
@@ -272,13 +275,13 @@ TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) 
   store->reset();
   ASSERT_TRUE(SqliteStore::Open(path_).ok());
   RawConnection raw(path_);
-  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "3");
   EXPECT_EQ(raw.QueryText("SELECT group_concat(line, ' ') FROM (SELECT submission_id || '=' || "
                           "region AS line FROM submissions ORDER BY id)"),
             "f-first= f-second= f-first= f-third=gooi-en-vechtstreek");
 }
 
-// A file at schema version 1 as a collector with schema_migrations wrote it gets step 2 only.
+// A file at schema version 1 as a collector with schema_migrations wrote it gets steps 2 and 3.
 TEST_F(SqliteStoreTest, DatabaseOfVersionOneIsMigratedWithItsData) {
   ASSERT_NO_FATAL_FAILURE(LoadFileFromBeforeMigrations());
   {
@@ -294,17 +297,18 @@ TEST_F(SqliteStoreTest, DatabaseOfVersionOneIsMigratedWithItsData) {
   ASSERT_TRUE(store.ok()) << store.status();
   absl::StatusOr<SqliteStore::Settings> settings = (*store)->ReadSettings();
   ASSERT_TRUE(settings.ok()) << settings.status();
-  EXPECT_EQ(settings->schema_version, 2);
+  EXPECT_EQ(settings->schema_version, 3);
   {
     RawConnection raw(path_);
     EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
                             "FROM schema_migrations"),
               "1 submissions and observations with correction history; "
-              "2 region that forwarded each submission");
+              "2 region that forwarded each submission; "
+              "3 current values of each series ordered by period end");
     EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations WHERE version = 2 AND "
                             "applied_at GLOB '20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*Z'"),
               "1");
-    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
+    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "3");
   }
   ExpectCountsOfFileFromBeforeMigrations(**store);
   EXPECT_EQ(Regions(**store), std::vector<std::string>(6, ""));
@@ -333,7 +337,7 @@ TEST_F(SqliteStoreTest, DurabilitySettingsAreInEffect) {
   // WAL is a property of the file, so another connection sees it too.
   RawConnection raw(path_);
   EXPECT_EQ(raw.QueryText("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "3");
 }
 
 TEST_F(SqliteStoreTest, ReadOnlyFileIsRefused) {
@@ -400,6 +404,50 @@ TEST_F(SqliteStoreTest, FailureHalfwayRollsBackTheWholeSubmission) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->duplicate);
   EXPECT_EQ(result->corrections, 1u);
+}
+
+TEST_F(SqliteStoreTest, FailureHalfwayThroughAGroupWritesNothingOfAnyMember) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Commit(Submission("s1", {{"wachtenden", 1}})).ok());
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec("CREATE TRIGGER fail BEFORE INSERT ON observations WHEN NEW.value = 666 "
+                       "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"),
+              "");
+  }
+  const SubmissionRecord before = Submission("s2", {{"wachtenden", 2}});
+  const SubmissionRecord failing = Submission("s3", {{"instroom", 666}});
+  const SubmissionRecord after = Submission("s4", {{"wachtenden", 4}});
+  const std::vector<const SubmissionRecord*> group = {&before, &failing, &after};
+  std::vector<absl::StatusOr<CommitResult>> results = (*store)->CommitGroup(group);
+  ASSERT_EQ(results.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(results[i].status().code(), absl::StatusCode::kUnavailable) << results[i].status();
+    EXPECT_THAT(results[i].status().message(), HasSubstr("injected failure"));
+    EXPECT_THAT(results[i].status().message(),
+                HasSubstr(absl::StrCat("'", group[i]->submission_id, "'")));
+  }
+  absl::StatusOr<std::vector<StoredObservation>> history =
+      (*store)->History(Series("wachtenden"), "2026-01-01", "2026-01-31");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 1u);
+  absl::StatusOr<StoreCounts> counts = (*store)->Counts();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->submissions, 1u);
+  EXPECT_EQ(counts->observations, 1u);
+
+  {
+    RawConnection raw(path_);
+    ASSERT_EQ(raw.Exec("DROP TRIGGER fail"), "");
+  }
+  results = (*store)->CommitGroup(group);
+  ASSERT_EQ(results.size(), 3u);
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_FALSE(result->duplicate);
+  }
+  EXPECT_EQ(results[2]->corrections, 1u);
 }
 
 TEST_F(SqliteStoreTest, SupersededRowsPointAtTheirReplacement) {

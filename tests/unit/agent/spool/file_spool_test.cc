@@ -20,6 +20,7 @@
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/agent/spool/spool_contract.h"
+#include "vroeg/agent/v1/spool.pb.h"
 
 namespace vroeg {
 namespace {
@@ -517,6 +518,67 @@ TEST_F(FileSpoolTest, SegmentFilesStayWithinMaxBytesWhileFillingAndDraining) {
     EXPECT_LE(on_disk(), options.max_bytes);
   }
   EXPECT_EQ(on_disk(), 0u);
+}
+
+// The entry record is written without copying the request into it; what reaches the disk must
+// still be exactly the serialized SpoolRecord, so that spools written before and after read the
+// same. A file-sized request (10,000 observations) also comes back whole.
+TEST_F(FileSpoolTest, EntryOnDiskIsTheSerializedRecordAndALargeRequestComesBackWhole) {
+  absl::StatusOr<std::unique_ptr<FileSpool>> spool = Open();
+  ASSERT_THAT(spool, IsOk());
+  const api::v1::SubmitRequest request = TestSubmission("large", 10000);
+  ASSERT_THAT((*spool)->Append(request, "drop/large.csv"), IsOkAndHolds(1));
+
+  agent::v1::SpoolRecord expected;
+  expected.set_kind(agent::v1::SPOOL_RECORD_KIND_ENTRY);
+  expected.set_sequence(1);
+  *expected.mutable_request() = request;
+  expected.set_source("drop/large.csv");
+  expected.mutable_spooled_at()->set_seconds(absl::ToUnixSeconds(kT0));
+  expected.mutable_spooled_at()->set_nanos(123456000);
+  const std::string payload = expected.SerializeAsString();
+  const std::string segment = ReadWholeFile(segment_path(1));
+  constexpr size_t kHeaderBytes = 12;
+  ASSERT_EQ(segment.size(), kHeaderBytes + payload.size());
+  EXPECT_TRUE(segment.substr(kHeaderBytes) == payload) << "the record's bytes differ";
+  const uint32_t length = static_cast<uint8_t>(segment[4]) |
+                          static_cast<uint32_t>(static_cast<uint8_t>(segment[5])) << 8 |
+                          static_cast<uint32_t>(static_cast<uint8_t>(segment[6])) << 16 |
+                          static_cast<uint32_t>(static_cast<uint8_t>(segment[7])) << 24;
+  EXPECT_EQ(length, payload.size());
+
+  spool->reset();
+  spool = Open();
+  ASSERT_THAT(spool, IsOk());
+  absl::StatusOr<std::vector<SpooledSubmission>> pending = (*spool)->Peek(10);
+  ASSERT_THAT(pending, IsOkAndHolds(SizeIs(1)));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals((*pending)[0].request, request));
+  EXPECT_EQ((*pending)[0].source, "drop/large.csv");
+}
+
+// Peek holds what it returns in memory, parsed: large submissions come a few at a time, and
+// still every one of them, in order.
+TEST_F(FileSpoolTest, PeekReadsLargeSubmissionsAFewAtATime) {
+  absl::StatusOr<std::unique_ptr<FileSpool>> spool = Open();
+  ASSERT_THAT(spool, IsOk());
+  for (const char* id : {"a", "b", "c"}) {
+    ASSERT_THAT((*spool)->Append(TestSubmission(id, 6000), absl::StrCat(id, ".csv")), IsOk());
+  }
+  ASSERT_GT((*spool)->Stats().pending_bytes, uint64_t{1} << 20);
+  std::vector<std::string> delivered;
+  int peeks = 0;
+  for (; peeks < 10; ++peeks) {
+    absl::StatusOr<std::vector<SpooledSubmission>> pending = (*spool)->Peek(32);
+    ASSERT_THAT(pending, IsOk());
+    if (pending->empty()) break;
+    EXPECT_LT(pending->size(), 3u);
+    for (const SpooledSubmission& submission : *pending) {
+      delivered.push_back(submission.request.submission_id());
+      ASSERT_THAT((*spool)->Acknowledge(submission.sequence), IsOk());
+    }
+  }
+  EXPECT_THAT(delivered, ElementsAre("a", "b", "c"));
+  EXPECT_GE(peeks, 2);
 }
 
 TEST_F(FileSpoolTest, SubmissionThatCanNeverFitIsInvalidArgument) {
