@@ -326,16 +326,9 @@ IndicatorCollectable::Rendering IndicatorCollectable::Render(absl::Time now) con
   const size_t series_held = snapshot.size();
   Rendering rendering;
   rendering.valid_from = now;
-  // DropExpired leaves a reporter out once now - expiry, in whole seconds, is past the second of
-  // its newest value: from that second + 1 + expiry on.
-  const absl::Duration expiry_age = absl::Hours(24) * settings_.reporter_expiry_days();
-  for (const early_warning::SeriesEntry& entry : snapshot) {
-    const absl::Time expires =
-        absl::FromUnixSeconds(entry.history.newest_received + 1) + expiry_age;
-    if (expires > now) rendering.expiry_changes = std::min(rendering.expiry_changes, expires);
-  }
   early_warning::Expiry expiry;
   snapshot = early_warning::DropExpired(std::move(snapshot), settings_, now, &expiry);
+  rendering.expiry_changes = expiry.next;
 
   const early_warning::Context context{&catalogue, &roles_, &settings_, &region_, now, started_};
   const early_warning::Figures figures = early_warning::ComputeFigures(snapshot, context);

@@ -540,13 +540,16 @@ Snapshot DropExpired(Snapshot snapshot, const config::v1::EarlyWarning& settings
     int64_t& received = newest[entry.key.reporter];
     received = std::max(received, entry.history.newest_received);
   }
-  const int64_t cutoff =
-      absl::ToUnixSeconds(now - absl::Hours(24) * settings.reporter_expiry_days());
+  const absl::Duration expiry_age = absl::Hours(24) * settings.reporter_expiry_days();
+  const int64_t cutoff = absl::ToUnixSeconds(now - expiry_age);
   const auto& expected = settings.expected_reporters();
   for (const auto& [reporter, received] : newest) {
-    if (received < cutoff &&
-        std::find(expected.begin(), expected.end(), reporter) == expected.end()) {
+    if (std::find(expected.begin(), expected.end(), reporter) != expected.end()) continue;
+    if (received < cutoff) {
       expiry->reporters.insert(reporter);
+    } else {
+      // received < cutoff holds from the second after `received` plus the expiry age on.
+      expiry->next = std::min(expiry->next, absl::FromUnixSeconds(received + 1) + expiry_age);
     }
   }
   if (expiry->reporters.empty()) return snapshot;

@@ -142,10 +142,14 @@ struct Figures {
 struct Expiry {
   std::set<std::string> reporters;  // URNs
   size_t series = 0;
+  // The first instant after `now` at which a reporter kept now would be dropped, if nothing new
+  // arrives from it; InfiniteFuture when none would.
+  absl::Time next = absl::InfiniteFuture();
 };
 
 // Removes from `snapshot` the series of every reporter whose newest received_at is more than
-// reporter_expiry_days before `now`, unless it is an expected reporter; says which in `expiry`.
+// reporter_expiry_days before `now`, unless it is an expected reporter; says which in `expiry`,
+// and when the next would go.
 Snapshot DropExpired(Snapshot snapshot, const config::v1::EarlyWarning& settings, absl::Time now,
                      Expiry* expiry);
 

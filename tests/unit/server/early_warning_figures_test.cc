@@ -640,6 +640,18 @@ TEST_F(FiguresTest, SilentReportersExpireUnlessExpected) {
   const Snapshot kept = DropExpired(state_.Snapshot(), settings_, now_, &expiry);
   EXPECT_THAT(expiry.reporters, ElementsAre(kA));
   EXPECT_EQ(expiry.series, 2u);
+  // B goes next, from the second after its newest value plus 400 days; C never (expected).
+  const auto expires = [&](absl::Time newest, absl::Duration age) {
+    return absl::FromUnixSeconds(absl::ToUnixSeconds(newest) + 1) + age;
+  };
+  EXPECT_EQ(expiry.next, expires(now_ - 400 * day, 400 * day));
+  EXPECT_GT(expiry.next, now_);
+  Expiry at_next;
+  DropExpired(state_.Snapshot(), settings_, expiry.next, &at_next);
+  EXPECT_THAT(at_next.reporters, ElementsAre(kA, kB));
+  Expiry just_before;
+  DropExpired(state_.Snapshot(), settings_, expiry.next - absl::Nanoseconds(1), &just_before);
+  EXPECT_THAT(just_before.reporters, ElementsAre(kA));
   ASSERT_EQ(kept.size(), 4u);
   const Figures f = ComputeFigures(kept, MakeContext());
   // B: 3, C: 1; A's 10 are left out.
@@ -653,6 +665,16 @@ TEST_F(FiguresTest, SilentReportersExpireUnlessExpected) {
   EXPECT_EQ(DropExpired(state_.Snapshot(), settings_, now_, &none).size(), 6u);
   EXPECT_TRUE(none.reporters.empty());
   EXPECT_EQ(none.series, 0u);
+  EXPECT_EQ(none.next, expires(now_ - 401 * day, 401 * day));
+
+  // Only expected reporters left: none will go.
+  settings_.clear_expected_reporters();
+  settings_.add_expected_reporters(kA);
+  settings_.add_expected_reporters(kB);
+  settings_.add_expected_reporters(kC);
+  Expiry never;
+  DropExpired(state_.Snapshot(), settings_, now_, &never);
+  EXPECT_EQ(never.next, absl::InfiniteFuture());
 }
 
 // ---------------------------------------------------------------------------------------------
