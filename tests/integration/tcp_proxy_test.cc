@@ -58,6 +58,28 @@ class EchoServer {
   std::vector<std::thread> workers_;
 };
 
+// A loopback port that refuses every connection for as long as this lives: it is bound, so nobody
+// else can listen on it (nor can the kernel hand it out), but never listens itself.
+class RefusingPort {
+ public:
+  RefusingPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address = LoopbackAddress(0);
+    socklen_t length = sizeof(address);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~RefusingPort() { close(fd_); }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // A connected client socket that never blocks for more than ten seconds.
 int Connect(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -158,9 +180,10 @@ TEST(TcpProxyTest, RefusesWhileToldToAndWhenTheTargetIsAway) {
   EXPECT_EQ(Receive(fd, 1), "d");
   close(fd);
 
-  auto unused_port = FreeLoopbackPort();
-  ASSERT_TRUE(unused_port.ok());
-  auto dangling = TcpProxy::Start(*unused_port);
+  // A port that was merely free a moment ago may meanwhile belong to another test's server, or
+  // to this very proxy.
+  RefusingPort away;
+  auto dangling = TcpProxy::Start(away.port());
   ASSERT_TRUE(dangling.ok());
   fd = Connect((*dangling)->port());
   EXPECT_EQ(NextReadOutcome(fd), -ECONNRESET);
