@@ -249,6 +249,7 @@ class CollectorImpl : public Collector {
     export_workers_.reset();
     // After the last commit, so that everything committed was queued.
     upstream_.reset();
+    SaveStateCheckpoint();
     if (server_ != nullptr) {
       logger_->Info("stopped",
                     {{"audit_entries", audit_->entries()}, {"audit_head", audit_->head_hash()}});
@@ -257,6 +258,25 @@ class CollectorImpl : public Collector {
   }
 
   ~CollectorImpl() override { Shutdown(); }
+
+  // After the last commit: the checkpoint must hold exactly what the store holds. Start takes
+  // the checkpoint out of the store before anything can commit, so a start that failed half way
+  // puts back the same state it took.
+  void SaveStateCheckpoint() {
+    if (!state_complete_) return;
+    const absl::Time started = clock_->Now();
+    if (absl::Status saved = state_->SaveCheckpoint(*store_); !saved.ok()) {
+      logger_->Warning("state_checkpoint_not_saved",
+                       {{"reason", saved.message()},
+                        {"hint",
+                         "the next start reads the state from the store, which takes "
+                         "longer; nothing stored is affected"}});
+      return;
+    }
+    logger_->Info(
+        "state_checkpoint_saved",
+        {{"series", state_->size()}, {"seconds", absl::ToDoubleSeconds(clock_->Now() - started)}});
+  }
 
   static absl::StatusOr<std::unique_ptr<Collector>> Start(const CollectorSettings& settings,
                                                           const Clock* clock, Logger* logger) {
@@ -284,9 +304,16 @@ class CollectorImpl : public Collector {
     std::string database;
     VROEG_ASSIGN_OR_RETURN(self->store_, OpenStore(settings, logger, &database));
     self->state_ = std::make_unique<LatestState>(config.early_warning().history_periods());
-    VROEG_RETURN_IF_ERROR(self->state_->Load(*self->store_));
+    VROEG_ASSIGN_OR_RETURN(LatestState::LoadSummary loaded, self->state_->Load(*self->store_));
+    self->state_complete_ = true;
+    if (!loaded.checkpoint_refused.empty()) {
+      logger->Warning("state_checkpoint_refused",
+                      {{"reason", loaded.checkpoint_refused},
+                       {"hint", "the state was read from the store instead, which takes longer"}});
+    }
     logger->Info("state_rebuilt", {{"series", self->state_->size()},
                                    {"database", database},
+                                   {"from", loaded.from_checkpoint ? "checkpoint" : "store"},
                                    {"seconds", absl::ToDoubleSeconds(clock->Now() - started)}});
 
     self->registry_ = std::make_shared<prometheus::Registry>();
@@ -488,6 +515,8 @@ class CollectorImpl : public Collector {
   std::shared_ptr<const Catalogue> catalogue_;
   std::unique_ptr<ObservationStore> store_;
   std::unique_ptr<LatestState> state_;
+  // The state holds everything the store held when Start loaded it (and what was applied since).
+  bool state_complete_ = false;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Upstream> upstream_;
   std::unique_ptr<Ingestor> ingestor_;

@@ -4,8 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "server/early_warning/series.h"
 #include "server/storage/observation_store.h"
@@ -26,11 +28,27 @@ class LatestState {
   // dates do not parse is ignored (the store only holds validated ones).
   void Apply(const StoredObservation& observation);
 
-  // Reads what this state keeps of every series from `store` (ObservationStore::ForEachRecent)
-  // and applies it: the same state as Apply of every current value in commit order would give.
-  // Meant for start-up, on an empty state. Errors are the store's; the state may then hold part
-  // of the series.
-  absl::Status Load(ObservationStore& store);
+  struct LoadSummary {
+    // The state came from the store's checkpoint and what was committed after it.
+    bool from_checkpoint = false;
+    // Why a checkpoint the store had was not used (saved with another history_periods, in
+    // another format, damaged); empty when there was none or it was used.
+    std::string checkpoint_refused;
+  };
+
+  // Meant for start-up, on an empty state. Takes the store's checkpoint
+  // (ObservationStore::TakeCheckpoint); when it is one this state can use, restores it and
+  // applies every value current now that was committed after it: the state the collector had
+  // when it saved the checkpoint, updated as Apply would have. Otherwise reads what this state
+  // keeps of every series (ObservationStore::ForEachRecent) and applies it: the same state as
+  // Apply of every current value in commit order would give. Errors are the store's; the state
+  // may then hold part of the series.
+  absl::StatusOr<LoadSummary> Load(ObservationStore& store);
+
+  // Saves what this state holds as the store's checkpoint (ObservationStore::SaveCheckpoint),
+  // for the next Load. Only when nothing commits any more: the collector calls it after its
+  // last commit, when it stops. Errors are the store's.
+  absl::Status SaveCheckpoint(ObservationStore& store) const;
 
   // A copy of every series, ordered by key.
   early_warning::Snapshot Snapshot() const;
@@ -43,6 +61,10 @@ class LatestState {
   uint64_t version() const;
 
  private:
+  // Replaces what this state holds by a checkpoint's; returns why it cannot (and then changes
+  // nothing), or an empty string.
+  std::string Restore(const std::string& checkpoint);
+
   const size_t history_periods_;
   mutable absl::Mutex mu_;
   std::map<SeriesKey, early_warning::SeriesHistory> series_ ABSL_GUARDED_BY(mu_);

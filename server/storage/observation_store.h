@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -100,6 +102,16 @@ struct RecentSeries {
   absl::Time newest_received = absl::InfinitePast();
 };
 
+// What the collector's in-memory state held when it stopped, kept in the store so that the next
+// start need not read the newest values of every series again (ObservationStore::SaveCheckpoint).
+struct StateCheckpoint {
+  // As LatestState wrote it; opaque to the store.
+  std::string state;
+  // The store's position when it was saved: every observation committed before the save is at
+  // or before it, every later one after it (ForEachCurrentAfter).
+  int64_t position = 0;
+};
+
 struct StoreCounts {
   uint64_t submissions = 0;
   // Every stored observation, history included.
@@ -146,6 +158,25 @@ class ObservationStore {
   // have been called for some of the series.
   virtual absl::Status ForEachRecent(size_t periods_per_series,
                                      const std::function<void(const RecentSeries&)>& fn) = 0;
+
+  // Keeps `state` as the checkpoint, replacing any earlier one, at the store's current position.
+  // `state` must reflect exactly what was committed before the call, and nothing may commit
+  // during it (the collector saves when it stops, after its last commit). Durable when it
+  // returns. Errors: UNAVAILABLE when storage cannot be written (nothing changed).
+  virtual absl::Status SaveCheckpoint(std::string_view state) = 0;
+
+  // Removes the checkpoint and returns it, in one transaction; nullopt when there is none. A
+  // checkpoint serves one start only: the state restored from it changes from then on, and a
+  // start after a crash must not take a checkpoint older than what that state had become.
+  // Errors: UNAVAILABLE when storage cannot be read or written (the checkpoint stays).
+  virtual absl::StatusOr<std::optional<StateCheckpoint>> TakeCheckpoint() = 0;
+
+  // Calls `fn` for every observation that is current now and was committed after `position`
+  // (StateCheckpoint::position), in no particular order, with the fields ForEachCurrent fills.
+  // Memory does not grow with the number of rows. `fn` must not call back into the store.
+  // Errors: UNAVAILABLE when storage cannot be read; `fn` may then have been called for some.
+  virtual absl::Status ForEachCurrentAfter(
+      int64_t position, const std::function<void(const StoredObservation&)>& fn) = 0;
 
   // Every value ever stored for one series and period, oldest first.
   virtual absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,

@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <span>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -82,6 +83,18 @@ CREATE UNIQUE INDEX observations_current
      R"sql(
 ALTER TABLE submissions ADD COLUMN region text NOT NULL DEFAULT '';
 )sql"},
+    // Version 3. One row at most: the collector's state as saved at its last clean stop, with
+    // the largest observation id then, so that the next start reads only the current values
+    // committed after it (see ObservationStore::SaveCheckpoint). Taking it deletes it.
+    {3, "state checkpoint saved at a clean stop",
+     R"sql(
+CREATE TABLE state_checkpoint (
+  id integer PRIMARY KEY CHECK (id = 1),
+  position bigint NOT NULL,
+  state bytea NOT NULL,
+  saved_at timestamptz NOT NULL DEFAULT now()
+);
+)sql"},
 };
 static_assert(MigrationsAreNumberedInOrder(kMigrations));
 static_assert(static_cast<int64_t>(std::size(kMigrations)) == PostgresStore::kSchemaVersion);
@@ -144,12 +157,16 @@ constexpr const char* kHistory =
     " FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
     "WHERE o.reporter = $1 AND o.indicator = $2 AND o.care_form = $3 AND o.municipality = $4 "
     "AND o.period_start = $5 AND o.period_end = $6 ORDER BY o.id";
-constexpr const char* kDeclareCurrent =
-    "DECLARE current_observations NO SCROLL CURSOR FOR "
-    "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
-    "o.period_end, o.granularity, o.value, s.submission_id, " VROEG_RECEIVED_US
-    " FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
-    "WHERE o.superseded_by IS NULL";
+#define VROEG_DECLARE_CURRENT                                                     \
+  "DECLARE current_observations NO SCROLL CURSOR FOR "                            \
+  "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, " \
+  "o.period_end, o.granularity, o.value, s.submission_id, " VROEG_RECEIVED_US     \
+  " FROM observations AS o JOIN submissions AS s ON s.id = o.submission "         \
+  "WHERE o.superseded_by IS NULL"
+constexpr const char* kDeclareCurrent = VROEG_DECLARE_CURRENT;
+// Ids come from one sequence, so those committed after a checkpoint are all above its position;
+// the primary key makes this a range scan when few are.
+constexpr const char* kDeclareCurrentAfter = VROEG_DECLARE_CURRENT " AND o.id > $1::bigint";
 // Rows per round trip while streaming.
 constexpr const char* kFetchCurrent = "FETCH FORWARD 10000 FROM current_observations";
 // Each series' current values newest first, numbered (rank), with the series' newest received_at
@@ -201,6 +218,15 @@ constexpr const char* kFetchExport = "FETCH FORWARD 1000 FROM export_observation
 constexpr const char* kCounts =
     "SELECT count(*), coalesce(sum(observation_count), 0), coalesce(sum(corrections), 0) "
     "FROM submissions";
+// The caller lets nothing commit meanwhile, so the largest id is the position of everything
+// committed so far, and every later row gets a larger one from the sequence.
+constexpr const char* kSaveCheckpoint =
+    "INSERT INTO state_checkpoint (id, position, state) "
+    "SELECT 1, coalesce(max(o.id), 0), $1::bytea FROM observations AS o "
+    "ON CONFLICT (id) DO UPDATE "
+    "SET position = excluded.position, state = excluded.state, saved_at = excluded.saved_at";
+constexpr const char* kTakeCheckpoint =
+    "DELETE FROM state_checkpoint WHERE id = 1 RETURNING position, state";
 constexpr const char* kSettings =
     "SELECT current_setting('server_version'), current_setting('synchronous_commit'), "
     "current_setting('fsync'), current_database(), current_user, "
@@ -216,6 +242,8 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
     {"insert_observations", kInsertObservations},
     {"history", kHistory},
     {"counts", kCounts},
+    {"save_checkpoint", kSaveCheckpoint},
+    {"take_checkpoint", kTakeCheckpoint},
 };
 
 // SQLSTATEs of a lost race between transactions: the whole commit is tried again.
@@ -236,27 +264,44 @@ std::string OneLine(absl::string_view text) {
   return line;
 }
 
-// Text parameters $1, $2, ... of one statement. Strings added by reference must outlive it;
-// numbers and temporaries are kept here.
+// Parameters $1, $2, ... of one statement, in text format unless added as bytes. Strings added
+// by reference must outlive it; numbers and temporaries are kept here.
 class Params {
  public:
-  Params& Add(const std::string& text) {
-    values_.push_back(text.c_str());
-    return *this;
-  }
+  Params& Add(const std::string& text) { return Push(text.c_str(), 0, kText); }
   Params& Add(std::string&& text) = delete;
   Params& Add(int64_t number) { return Own(absl::StrCat(number)); }
   Params& Own(std::string text) {
     owned_.push_back(std::move(text));
-    values_.push_back(owned_.back().c_str());
-    return *this;
+    return Push(owned_.back().c_str(), 0, kText);
+  }
+  // A bytea in binary format: any bytes, NUL included, sent as they are.
+  Params& AddBytes(std::string_view bytes) {
+    // libpq reads a null pointer as SQL NULL, even for an empty value.
+    return Push(bytes.data() != nullptr ? bytes.data() : "", static_cast<int>(bytes.size()),
+                kBinary);
   }
   int size() const { return static_cast<int>(values_.size()); }
   const char* const* values() const { return values_.data(); }
+  const int* lengths() const { return lengths_.data(); }
+  const int* formats() const { return formats_.data(); }
 
  private:
+  static constexpr int kText = 0;
+  static constexpr int kBinary = 1;
+
+  Params& Push(const char* value, int length, int format) {
+    values_.push_back(value);
+    lengths_.push_back(length);
+    formats_.push_back(format);
+    return *this;
+  }
+
   std::deque<std::string> owned_;  // a deque keeps the c_str() pointers valid as it grows
   std::vector<const char*> values_;
+  // libpq reads a length for binary parameters only.
+  std::vector<int> lengths_;
+  std::vector<int> formats_;
 };
 
 // A PostgreSQL array literal ({"a","b",NULL}) to bind as one parameter.
@@ -325,6 +370,15 @@ int64_t Int64Value(const PGresult* result, int row, int column) {
   int64_t value = 0;
   if (!absl::SimpleAtoi(Value(result, row, column), &value)) return 0;
   return value;
+}
+
+// An int8 column of a result in binary format: eight bytes, most significant first.
+int64_t BinaryInt64Value(const PGresult* result, int row, int column) {
+  const absl::string_view bytes = Value(result, row, column);
+  uint64_t value = 0;
+  if (bytes.size() != sizeof(value)) return 0;
+  for (char byte : bytes) value = value << 8 | static_cast<unsigned char>(byte);
+  return static_cast<int64_t>(value);
 }
 
 type::v1::Granularity GranularityValue(const PGresult* result, int row, int column) {
@@ -465,11 +519,13 @@ class Connection {
   // Constant SQL, without parameters.
   Reply Run(const char* sql) { return Check(PQexec(conn_, sql)); }
   Reply Run(const char* sql, const Params& params) {
-    return Check(
-        PQexecParams(conn_, sql, params.size(), nullptr, params.values(), nullptr, nullptr, 0));
+    return Check(PQexecParams(conn_, sql, params.size(), nullptr, params.values(), params.lengths(),
+                              params.formats(), 0));
   }
-  Reply RunPrepared(const char* name, const Params& params) {
-    return Check(PQexecPrepared(conn_, name, params.size(), params.values(), nullptr, nullptr, 0));
+  // `binary_result`: every column of the result in binary format (bytea as its bytes).
+  Reply RunPrepared(const char* name, const Params& params, bool binary_result = false) {
+    return Check(PQexecPrepared(conn_, name, params.size(), params.values(), params.lengths(),
+                                params.formats(), binary_result ? 1 : 0));
   }
 
   // Ends a failed transaction; a connection that cannot is closed by the pool (lost or busy).
@@ -669,6 +725,39 @@ absl::Status Migrate(Connection& connection, const std::string& target) {
     }
     if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
   }
+}
+
+// Streams the current values that `declare` (a DECLARE of the cursor kFetchCurrent reads, over
+// the columns ReadObservation reads) selects to `fn`, a batch at a time, from one snapshot.
+// Errors: UNAVAILABLE, starting with `reading`.
+absl::Status StreamCurrent(Connection& connection, const char* declare, const Params& params,
+                           absl::string_view reading,
+                           const std::function<void(const StoredObservation&)>& fn) {
+  auto fail = [&](const Reply& reply) {
+    connection.RollbackIfActive();
+    return absl::UnavailableError(absl::StrCat(reading, " failed: ", reply.Describe()));
+  };
+  // One snapshot for the whole scan, however long `fn` takes.
+  if (Reply r = connection.Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) {
+    return fail(r);
+  }
+  if (Reply r = connection.Run(declare, params); !r.ok()) return fail(r);
+  // One object reused for every row, so that its strings keep their capacity.
+  StoredObservation observation;
+  observation.current = true;
+  for (;;) {
+    Reply batch = connection.Run(kFetchCurrent);
+    if (!batch.ok()) return fail(batch);
+    const PGresult* rows = batch.result.get();
+    const int n = PQntuples(rows);
+    for (int row = 0; row < n; ++row) {
+      ReadObservation(rows, row, &observation);
+      fn(observation);
+    }
+    if (n == 0) break;
+  }
+  if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -982,33 +1071,43 @@ std::vector<absl::StatusOr<CommitResult>> PostgresStore::CommitGroup(
 absl::Status PostgresStore::ForEachCurrent(
     const std::function<void(const StoredObservation&)>& fn) {
   VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
-  Connection& connection = *lease;
-  auto fail = [&](const Reply& reply) {
-    connection.RollbackIfActive();
-    return absl::UnavailableError(absl::StrCat("reading current observations from PostgreSQL (",
+  return StreamCurrent(*lease, kDeclareCurrent, Params(),
+                       absl::StrCat("reading current observations from PostgreSQL (", target_, ")"),
+                       fn);
+}
+
+absl::Status PostgresStore::ForEachCurrentAfter(
+    int64_t position, const std::function<void(const StoredObservation&)>& fn) {
+  VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  return StreamCurrent(*lease, kDeclareCurrentAfter, Params().Add(position),
+                       absl::StrCat("reading current observations after position ", position,
+                                    " from PostgreSQL (", target_, ")"),
+                       fn);
+}
+
+absl::Status PostgresStore::SaveCheckpoint(std::string_view state) {
+  VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  Reply reply = lease->RunPrepared("save_checkpoint", Params().AddBytes(state));
+  if (!reply.ok()) {
+    return absl::UnavailableError(absl::StrCat("saving the state checkpoint in PostgreSQL (",
                                                target_, ") failed: ", reply.Describe()));
-  };
-  // One snapshot for the whole scan, however long `fn` takes.
-  if (Reply r = connection.Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) {
-    return fail(r);
   }
-  if (Reply r = connection.Run(kDeclareCurrent); !r.ok()) return fail(r);
-  // One object reused for every row, so that its strings keep their capacity.
-  StoredObservation observation;
-  observation.current = true;
-  for (;;) {
-    Reply batch = connection.Run(kFetchCurrent);
-    if (!batch.ok()) return fail(batch);
-    const PGresult* rows = batch.result.get();
-    const int n = PQntuples(rows);
-    for (int row = 0; row < n; ++row) {
-      ReadObservation(rows, row, &observation);
-      fn(observation);
-    }
-    if (n == 0) break;
-  }
-  if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<StateCheckpoint>> PostgresStore::TakeCheckpoint() {
+  VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  Reply reply = lease->RunPrepared("take_checkpoint", Params(), /*binary_result=*/true);
+  if (!reply.ok()) {
+    return absl::UnavailableError(absl::StrCat("taking the state checkpoint from PostgreSQL (",
+                                               target_, ") failed: ", reply.Describe()));
+  }
+  const PGresult* row = reply.result.get();
+  if (PQntuples(row) == 0) return std::nullopt;
+  StateCheckpoint checkpoint;
+  checkpoint.position = BinaryInt64Value(row, 0, 0);
+  CopyValue(row, 0, 1, &checkpoint.state);
+  return checkpoint;
 }
 
 absl::Status PostgresStore::ForEachRecent(size_t periods_per_series,

@@ -5,8 +5,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -60,16 +62,18 @@ struct PostgresStoreOptions {
 // possibly everything: a retry is then answered as a duplicate); every idle connection of the
 // pool is then opened afresh before its next use.
 //
-// Thread-safety: thread-safe. ForEachCurrent, ForEachRecent and ForEachObservation hold one
-// connection while they call `fn`, which must not call back into the store (with a pool of one that
-// would wait forever).
+// Thread-safety: thread-safe. ForEachCurrent, ForEachCurrentAfter, ForEachRecent and
+// ForEachObservation hold one connection while they call `fn`, which must not call back into the
+// store (with a pool of one that would wait forever).
 //
-// Errors: Commit, ForEachCurrent, ForEachRecent, History and Counts return UNAVAILABLE with
-// PostgreSQL's message when the server cannot be reached or the statement fails; a failed Commit
-// has written nothing unless the message says otherwise (above). Commit returns INVALID_ARGUMENT,
-// writing nothing, for text holding a NUL character, which PostgreSQL cannot store (the collector's
+// Errors: Commit, ForEachCurrent, ForEachCurrentAfter, ForEachRecent, History, Counts,
+// SaveCheckpoint and TakeCheckpoint return UNAVAILABLE with PostgreSQL's message when the server
+// cannot be reached or the statement fails; a failed Commit has written nothing unless the
+// message says otherwise (above), a failed SaveCheckpoint or TakeCheckpoint has changed nothing
+// unless the connection broke as the server committed. Commit returns INVALID_ARGUMENT, writing
+// nothing, for text holding a NUL character, which PostgreSQL cannot store (the collector's
 // validation lets none through); CommitGroup returns it for that submission only and commits the
-// others.
+// others. The checkpoint's state is bytea, so it may hold any bytes.
 class PostgresStore : public ObservationStore {
  public:
   // What the server reports for this store's connections, for start-up logs and tests.
@@ -83,7 +87,7 @@ class PostgresStore : public ObservationStore {
   };
 
   // The schema version this code writes; Open migrates older databases to it.
-  static constexpr int64_t kSchemaVersion = 2;
+  static constexpr int64_t kSchemaVersion = 3;
 
   // Connects, and creates or migrates the schema: each missing step in its own transaction,
   // recorded in the table schema_migrations, with concurrent openers taking turns. Errors:
@@ -101,6 +105,15 @@ class PostgresStore : public ObservationStore {
       std::span<const SubmissionRecord* const> submissions) override;
   // Streams the current values through a cursor, a batch of rows at a time, from one snapshot.
   absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
+  // As ForEachCurrent, for the rows whose id (from one sequence, in commit order) is above
+  // `position`: a range scan of the primary key.
+  absl::Status ForEachCurrentAfter(
+      int64_t position, const std::function<void(const StoredObservation&)>& fn) override;
+  // One statement: upserts the only row of the table state_checkpoint, with the state as bytea
+  // and the largest observation id as the position.
+  absl::Status SaveCheckpoint(std::string_view state) override;
+  // One statement: deletes that row, returning it.
+  absl::StatusOr<std::optional<StateCheckpoint>> TakeCheckpoint() override;
   // Numbers each series' current values by period with a window function over one snapshot
   // (PostgreSQL sorts the current values for it) and streams those kept through a cursor.
   absl::Status ForEachRecent(size_t periods_per_series,

@@ -87,6 +87,18 @@ CREATE INDEX observations_current
                    granularity, value, submission, superseded_by)
   WHERE superseded_by IS NULL;
 )sql"},
+    // Version 4. At most one row: the collector's in-memory state as it was at its last clean
+    // stop, and the highest observation id then (SaveCheckpoint). The next start takes it out
+    // (TakeCheckpoint) and reads only the current values with a higher id.
+    {4, "state checkpoint saved at a clean stop",
+     R"sql(
+CREATE TABLE state_checkpoint (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  position INTEGER NOT NULL,
+  state BLOB NOT NULL,
+  saved_at TEXT NOT NULL
+) STRICT;
+)sql"},
 };
 static_assert(MigrationsAreNumberedInOrder(kMigrations));
 static_assert(static_cast<int64_t>(std::size(kMigrations)) == SqliteStore::kSchemaVersion);
@@ -124,11 +136,26 @@ constexpr const char* kHistory =
     "CROSS JOIN submissions AS s ON s.id = o.submission "
     "WHERE o.reporter = ?1 AND o.indicator = ?2 AND o.care_form = ?3 AND o.municipality = ?4 "
     "AND o.period_start = ?5 AND o.period_end = ?6 ORDER BY o.id";
-constexpr const char* kCurrent =
-    "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
-    "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us "
-    "FROM observations AS o INDEXED BY observations_current "
+// The columns ReadObservation reads.
+#define VROEG_CURRENT_SELECT                                                                      \
+  "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "                 \
+  "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us FROM observations AS " \
+  "o "
+constexpr const char* kCurrent = VROEG_CURRENT_SELECT
+    "INDEXED BY observations_current "
     "CROSS JOIN submissions AS s ON s.id = o.submission WHERE o.superseded_by IS NULL";
+// NOT INDEXED: a range of row ids, never a scan of observations_current.
+constexpr const char* kCurrentAfter = VROEG_CURRENT_SELECT
+    "NOT INDEXED CROSS JOIN submissions AS s ON s.id = o.submission "
+    "WHERE o.id > ?1 AND o.superseded_by IS NULL";
+// One statement, so one transaction of its own. max(id) of an INTEGER PRIMARY KEY is one seek.
+constexpr const char* kSaveCheckpoint =
+    "INSERT OR REPLACE INTO state_checkpoint (id, position, state, saved_at) "
+    "VALUES (1, (SELECT coalesce(max(id), 0) FROM observations), ?1, "
+    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))";
+// The row is deleted when the statement first steps and the deletion commits when it is reset.
+constexpr const char* kTakeCheckpoint =
+    "DELETE FROM state_checkpoint WHERE id = 1 RETURNING position, state";
 // Backwards through observations_current (version 3): series after series, each newest period
 // first, reading only the index. kRecentAfter starts after (below) one series, to skip the rest
 // of it.
@@ -501,6 +528,9 @@ absl::Status SqliteStore::Prepare() {
       {&supersede_, kSupersede},
       {&history_, kHistory},
       {&current_, kCurrent},
+      {&current_after_, kCurrentAfter},
+      {&save_checkpoint_, kSaveCheckpoint},
+      {&take_checkpoint_, kTakeCheckpoint},
       {&recent_, kRecent},
       {&recent_after_, kRecentAfter},
       {&reporter_newest_, kReporterNewest},
@@ -646,7 +676,58 @@ void SqliteStore::RollbackIfActive() {
 absl::Status SqliteStore::ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) {
   absl::MutexLock lock(&mu_);
   StatementUse query(current_.get());
-  sqlite3_stmt* stmt = query.get();
+  return StepCurrent(query.get(), fn);
+}
+
+absl::Status SqliteStore::ForEachCurrentAfter(
+    int64_t position, const std::function<void(const StoredObservation&)>& fn) {
+  absl::MutexLock lock(&mu_);
+  StatementUse query(current_after_.get());
+  if (int rc = Bind(query, position); rc != SQLITE_OK) {
+    return absl::UnavailableError(absl::StrCat("reading current observations from '", path_,
+                                               "' failed: ", SqliteMessage(db_.get(), rc)));
+  }
+  return StepCurrent(query.get(), fn);
+}
+
+absl::Status SqliteStore::SaveCheckpoint(std::string_view state) {
+  absl::MutexLock lock(&mu_);
+  StatementUse save(save_checkpoint_.get());
+  int rc = sqlite3_bind_blob64(save.get(), 1, state.data(), state.size(), SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(save.get());
+  if (rc != SQLITE_DONE) {
+    return absl::UnavailableError(absl::StrCat("saving the state checkpoint in '", path_,
+                                               "' failed: ", SqliteMessage(db_.get(), rc)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<StateCheckpoint>> SqliteStore::TakeCheckpoint() {
+  absl::MutexLock lock(&mu_);
+  sqlite3_stmt* take = take_checkpoint_.get();
+  auto fail = [&](int code) {
+    return absl::UnavailableError(absl::StrCat("taking the state checkpoint from '", path_,
+                                               "' failed: ", SqliteMessage(db_.get(), code)));
+  };
+  std::optional<StateCheckpoint> checkpoint;
+  int rc = sqlite3_step(take);
+  if (rc == SQLITE_ROW) {
+    checkpoint.emplace();
+    checkpoint->position = sqlite3_column_int64(take, 0);
+    const void* blob = sqlite3_column_blob(take, 1);
+    checkpoint->state.assign(blob != nullptr ? static_cast<const char*>(blob) : "",
+                             static_cast<size_t>(sqlite3_column_bytes(take, 1)));
+    rc = sqlite3_step(take);
+  }
+  // The deletion commits (or fails to) here.
+  const int reset = sqlite3_reset(take);
+  if (rc != SQLITE_DONE) return fail(rc);
+  if (reset != SQLITE_OK) return fail(reset);
+  return checkpoint;
+}
+
+absl::Status SqliteStore::StepCurrent(sqlite3_stmt* stmt,
+                                      const std::function<void(const StoredObservation&)>& fn) {
   // One object reused for every row, so that its strings keep their capacity.
   StoredObservation observation;
   int rc;

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -38,14 +40,13 @@ struct SqliteStoreOptions {
 // read back as NaN.
 //
 // Thread-safety: thread-safe. The store holds one SQLite connection behind a mutex, so calls are
-// serialised; ForEachCurrent and ForEachRecent hold the mutex for the whole scan and `fn` must not
-// call back into the store (that would deadlock). ForEachObservation reads through a connection of
-// its own. Several processes may open the same file; they then wait for each other's writes for up
-// to SqliteStoreOptions::busy_timeout.
+// serialised; ForEachCurrent, ForEachCurrentAfter and ForEachRecent hold the mutex for the whole
+// scan and `fn` must not call back into the store (that would deadlock). ForEachObservation reads
+// through a connection of its own. Several processes may open the same file; they then wait for
+// each other's writes for up to SqliteStoreOptions::busy_timeout.
 //
-// Errors: Commit, ForEachCurrent, ForEachRecent, ForEachObservation, History and Counts return
-// UNAVAILABLE with SQLite's message when SQLite fails (locked, I/O error, disk full, ...); a failed
-// Commit has written nothing.
+// Errors: every method but Open and ReadSettings returns UNAVAILABLE with SQLite's message when
+// SQLite fails (locked, I/O error, disk full, ...); a failed Commit has written nothing.
 class SqliteStore : public ObservationStore {
  public:
   // The effective settings of the connection, read back from SQLite.
@@ -58,7 +59,7 @@ class SqliteStore : public ObservationStore {
   };
 
   // The schema version this code writes; Open migrates older files to it.
-  static constexpr int64_t kSchemaVersion = 3;
+  static constexpr int64_t kSchemaVersion = 4;
 
   // Opens the database at `path`, creating the file if it does not exist, and applies the
   // missing schema migrations, one transaction each, recording them in the table
@@ -88,6 +89,14 @@ class SqliteStore : public ObservationStore {
   // transaction).
   absl::Status ForEachRecent(size_t periods_per_series,
                              const std::function<void(const RecentSeries&)>& fn) override;
+  // INSERT OR REPLACE of the one row of state_checkpoint (schema version 4) with the highest
+  // observation id as its position.
+  absl::Status SaveCheckpoint(std::string_view state) override;
+  // DELETE ... RETURNING: read and removed in one transaction.
+  absl::StatusOr<std::optional<StateCheckpoint>> TakeCheckpoint() override;
+  // A range of row ids: as cheap as the number of observations after `position`.
+  absl::Status ForEachCurrentAfter(
+      int64_t position, const std::function<void(const StoredObservation&)>& fn) override;
   absl::StatusOr<std::vector<StoredObservation>> History(const SeriesKey& series,
                                                          const std::string& period_start,
                                                          const std::string& period_end) override;
@@ -129,6 +138,10 @@ class SqliteStore : public ObservationStore {
   absl::Status CommitOne(const SubmissionRecord& submission, absl::StatusOr<CommitResult>* result)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RollbackIfActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Steps `query`, a SELECT of the columns ReadObservation reads, calling `fn` for every row.
+  absl::Status StepCurrent(sqlite3_stmt* query,
+                           const std::function<void(const StoredObservation&)>& fn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Recount() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> DataVersion() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -145,6 +158,9 @@ class SqliteStore : public ObservationStore {
   Stmt supersede_ ABSL_GUARDED_BY(mu_);
   Stmt history_ ABSL_GUARDED_BY(mu_);
   Stmt current_ ABSL_GUARDED_BY(mu_);
+  Stmt current_after_ ABSL_GUARDED_BY(mu_);
+  Stmt save_checkpoint_ ABSL_GUARDED_BY(mu_);
+  Stmt take_checkpoint_ ABSL_GUARDED_BY(mu_);
   Stmt recent_ ABSL_GUARDED_BY(mu_);
   Stmt recent_after_ ABSL_GUARDED_BY(mu_);
   Stmt reporter_newest_ ABSL_GUARDED_BY(mu_);

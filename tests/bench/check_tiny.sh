@@ -21,7 +21,9 @@ expected=(
   "end to end: agent submit returned to value on /metrics"
   "agent resident memory, idle" "agent resident memory, sending 500 observations (peak)"
   "scrape /metrics, 1000 series (" "collector resident memory per 100k series (at 1000 series)"
-  "export 1000 observations to CSV" "collector start-up to serving, 1000 observations stored"
+  "export 1000 observations to CSV"
+  "collector start-up to serving, 1000 observations stored, after a clean stop (state checkpoint)"
+  "collector start-up to serving, 1000 observations stored, after a crash (state read from the store)"
 )
 for figure in "${expected[@]}"; do
   grep -qF "| $figure" <<<"$table" || fail "no row '$figure' in $out"

@@ -1048,7 +1048,8 @@ std::tuple<std::string, std::string, type::v1::Granularity> RandomPeriod(int mon
 // corrections, equal ends with different starts, NaN values, and received_at that sometimes
 // goes back in commit order (a clock step, or a submission received early and committed late).
 // Some series get more periods than any window below, some only one.
-void CommitRandomHistories(ObservationStore& store, uint32_t seed) {
+void CommitRandomHistories(ObservationStore& store, uint32_t seed,
+                           const std::string& id_prefix = "r") {
   std::mt19937 random(seed);
   const std::string reporters[] = {kProvider, kOtherProvider, "urn:vroeg:municipality:GM0034"};
   const std::string indicators[] = {"wachtenden", "instroom", "capaciteit"};
@@ -1074,8 +1075,9 @@ void CommitRandomHistories(ObservationStore& store, uint32_t seed) {
     }
     const int64_t step = static_cast<int64_t>(random() % 600) - 120;
     received += absl::Minutes(step);
-    absl::StatusOr<CommitResult> result = store.Commit(Sub(
-        reporter, absl::StrCat("r", s), absl::StrCat("d", s), received, std::move(observations)));
+    absl::StatusOr<CommitResult> result =
+        store.Commit(Sub(reporter, absl::StrCat(id_prefix, s), absl::StrCat(id_prefix, "d", s),
+                         received, std::move(observations)));
     ASSERT_TRUE(result.ok()) << result.status();
   }
 }
@@ -1158,6 +1160,157 @@ TEST_P(ObservationStoreContractTest, ForEachRecentCountsOnlyCurrentValuesForNewe
   std::map<SeriesKey, RecentSeries> recent = RecentOf(*store_, 13);
   EXPECT_EQ(recent[waiting].newest_received, kT0);
   EXPECT_THAT(recent[waiting].periods, ElementsAre(Version(2, "s2", kT0, true)));
+}
+
+TEST_P(ObservationStoreContractTest, CheckpointIsTakenOnceAsSaved) {
+  ASSERT_OK_AND_ASSIGN(std::optional<StateCheckpoint> none, store_->TakeCheckpoint());
+  EXPECT_FALSE(none.has_value());
+  ASSERT_TRUE(store_->SaveCheckpoint("first").ok());
+  ASSERT_TRUE(store_->Commit(Sub(kProvider, "s1", "d1", kT0, {Obs("wachtenden", "", "", 1)})).ok());
+  // Bytes of every value, NUL included: the state is a serialized message.
+  std::string state(300000, '\0');
+  for (size_t i = 0; i < state.size(); ++i) state[i] = static_cast<char>(i * 7 % 256);
+  ASSERT_TRUE(store_->SaveCheckpoint(state).ok());
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK_AND_ASSIGN(std::optional<StateCheckpoint> taken, store_->TakeCheckpoint());
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_TRUE(taken->state == state) << "the state came back changed";
+  ASSERT_OK_AND_ASSIGN(std::optional<StateCheckpoint> again, store_->TakeCheckpoint());
+  EXPECT_FALSE(again.has_value()) << "a checkpoint serves one start only";
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK_AND_ASSIGN(std::optional<StateCheckpoint> after_reopen, store_->TakeCheckpoint());
+  EXPECT_FALSE(after_reopen.has_value()) << "taking it was not durable";
+}
+
+TEST_P(ObservationStoreContractTest, CurrentAfterACheckpointIsWhatWasCommittedSince) {
+  ASSERT_NO_FATAL_FAILURE(CommitRandomHistories(*store_, 7, "before"));
+  ASSERT_TRUE(store_->SaveCheckpoint("state").ok());
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK_AND_ASSIGN(std::optional<StateCheckpoint> checkpoint, store_->TakeCheckpoint());
+  ASSERT_TRUE(checkpoint.has_value());
+  std::vector<StoredObservation> none;
+  ASSERT_TRUE(store_
+                  ->ForEachCurrentAfter(checkpoint->position,
+                                        [&](const StoredObservation& o) { none.push_back(o); })
+                  .ok());
+  EXPECT_THAT(none, IsEmpty());
+
+  // New series and periods, and corrections of values from before the checkpoint.
+  ASSERT_NO_FATAL_FAILURE(CommitRandomHistories(*store_, 8, "after"));
+  std::vector<StoredObservation> expected;
+  for (const StoredObservation& o : AllCurrent(*store_)) {
+    if (o.submission_id.starts_with("after")) expected.push_back(o);
+  }
+  ASSERT_GT(expected.size(), 20u);
+  std::vector<StoredObservation> since;
+  ASSERT_TRUE(store_
+                  ->ForEachCurrentAfter(checkpoint->position,
+                                        [&](const StoredObservation& o) { since.push_back(o); })
+                  .ok());
+  auto order = [](const StoredObservation& a, const StoredObservation& b) {
+    return std::tie(a.series, a.period_start, a.period_end) <
+           std::tie(b.series, b.period_start, b.period_end);
+  };
+  std::sort(expected.begin(), expected.end(), order);
+  std::sort(since.begin(), since.end(), order);
+  ASSERT_EQ(since.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(since[i].series, expected[i].series);
+    EXPECT_EQ(since[i].period_start, expected[i].period_start);
+    EXPECT_EQ(since[i].period_end, expected[i].period_end);
+    EXPECT_EQ(since[i].granularity, expected[i].granularity);
+    EXPECT_TRUE(since[i].value == expected[i].value ||
+                (std::isnan(since[i].value) && std::isnan(expected[i].value)));
+    EXPECT_EQ(since[i].submission_id, expected[i].submission_id);
+    EXPECT_EQ(since[i].received_at, expected[i].received_at);
+    EXPECT_TRUE(since[i].current);
+  }
+}
+
+// The state a collector would have after a clean stop and a start: what it held at the stop,
+// then every value committed since that is current now.
+TEST_P(ObservationStoreContractTest, LatestStateResumesFromItsCheckpointAndWhatCameAfter) {
+  ASSERT_NO_FATAL_FAILURE(CommitRandomHistories(*store_, 11, "before"));
+  for (size_t window : {size_t{1}, size_t{3}, size_t{13}}) {
+    SCOPED_TRACE(absl::StrCat("history_periods ", window));
+    LatestState stopped(window);
+    ASSERT_OK_AND_ASSIGN(LatestState::LoadSummary first, stopped.Load(*store_));
+    EXPECT_FALSE(first.from_checkpoint);
+    EXPECT_EQ(first.checkpoint_refused, "");
+    ASSERT_TRUE(stopped.SaveCheckpoint(*store_).ok());
+    LatestState expected(window);
+    for (const StoredObservation& o : AllCurrent(*store_)) expected.Apply(o);
+
+    const std::string later = absl::StrCat("after", window, "-");
+    ASSERT_NO_FATAL_FAILURE(
+        CommitRandomHistories(*store_, 12 + static_cast<uint32_t>(window), later));
+    for (const StoredObservation& o : AllCurrent(*store_)) {
+      if (o.submission_id.starts_with(later)) expected.Apply(o);
+    }
+    ASSERT_NO_FATAL_FAILURE(Reopen());
+    LatestState started(window);
+    ASSERT_OK_AND_ASSIGN(LatestState::LoadSummary loaded, started.Load(*store_));
+    EXPECT_TRUE(loaded.from_checkpoint);
+    EXPECT_EQ(loaded.checkpoint_refused, "");
+    ASSERT_GT(started.size(), 10u);
+    ExpectSameState(started, expected);
+  }
+}
+
+// A correction received before (by the clock) the value it corrects: the running collector
+// saw both and keeps the later received time, which the store's current values alone no longer
+// show. So a start that gives the stopped collector's answer read the checkpoint.
+TEST_P(ObservationStoreContractTest, ResumedStateKeepsWhatOnlyTheCheckpointKnew) {
+  ASSERT_TRUE(store_->Commit(Sub(kProvider, "x", "dx", kT0, {Obs("wachtenden", "", "", 5)})).ok());
+  LatestState stopped(3);
+  ASSERT_TRUE(stopped.Load(*store_).ok());
+  ASSERT_TRUE(stopped.SaveCheckpoint(*store_).ok());
+  const absl::Time earlier = kT0 - absl::Hours(1);
+  ASSERT_TRUE(
+      store_->Commit(Sub(kProvider, "y", "dy", earlier, {Obs("wachtenden", "", "", 6)})).ok());
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+
+  LatestState started(3);
+  ASSERT_OK_AND_ASSIGN(LatestState::LoadSummary loaded, started.Load(*store_));
+  EXPECT_TRUE(loaded.from_checkpoint);
+  const early_warning::Snapshot resumed = started.Snapshot();
+  ASSERT_THAT(resumed, SizeIs(1));
+  EXPECT_EQ(resumed[0].history.newest_received, absl::ToUnixSeconds(kT0));
+  ASSERT_THAT(resumed[0].history.periods, SizeIs(1));
+  EXPECT_EQ(resumed[0].history.periods[0].value, 6);
+
+  // The checkpoint was taken: the next start reads the store, which knows only the correction.
+  LatestState rebuilt(3);
+  ASSERT_OK_AND_ASSIGN(LatestState::LoadSummary again, rebuilt.Load(*store_));
+  EXPECT_FALSE(again.from_checkpoint);
+  const early_warning::Snapshot from_store = rebuilt.Snapshot();
+  ASSERT_THAT(from_store, SizeIs(1));
+  EXPECT_EQ(from_store[0].history.newest_received, absl::ToUnixSeconds(earlier));
+  EXPECT_EQ(from_store[0].history.periods[0].value, 6);
+}
+
+TEST_P(ObservationStoreContractTest, CheckpointOfAnotherWindowOrDamagedIsRefusedForTheStore) {
+  ASSERT_NO_FATAL_FAILURE(CommitRandomHistories(*store_, 21));
+  LatestState fed(13);
+  for (const StoredObservation& o : AllCurrent(*store_)) fed.Apply(o);
+
+  LatestState narrow(3);
+  ASSERT_TRUE(narrow.Load(*store_).ok());
+  ASSERT_TRUE(narrow.SaveCheckpoint(*store_).ok());
+  LatestState wide(13);
+  ASSERT_OK_AND_ASSIGN(LatestState::LoadSummary other_window, wide.Load(*store_));
+  EXPECT_FALSE(other_window.from_checkpoint);
+  EXPECT_THAT(other_window.checkpoint_refused, HasSubstr("history_periods 3, now 13"));
+  ExpectSameState(wide, fed);
+  ASSERT_OK_AND_ASSIGN(std::optional<StateCheckpoint> left, store_->TakeCheckpoint());
+  EXPECT_FALSE(left.has_value()) << "a refused checkpoint is not kept either";
+
+  ASSERT_TRUE(store_->SaveCheckpoint("\xff\xff\xff\xff not a checkpoint").ok());
+  LatestState after_damage(13);
+  ASSERT_OK_AND_ASSIGN(LatestState::LoadSummary damaged, after_damage.Load(*store_));
+  EXPECT_FALSE(damaged.from_checkpoint);
+  EXPECT_THAT(damaged.checkpoint_refused, HasSubstr("not a state checkpoint"));
+  ExpectSameState(after_damage, fed);
 }
 
 }  // namespace

@@ -195,14 +195,15 @@ TEST_F(PostgresStoreTest, MigrationsAreRecordedOnceWhenSeveralCollectorsOpenAtOn
   for (std::thread& thread : threads) thread.join();
   for (const absl::Status& status : results) EXPECT_TRUE(status.ok()) << status;
 
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "3");
   EXPECT_EQ(Query(kMigrationLog),
             "1 submissions and observations with correction history; "
-            "2 region that forwarded each submission");
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations WHERE applied_at <= now()"), "2");
+            "2 region that forwarded each submission; "
+            "3 state checkpoint saved at a clean stop");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations WHERE applied_at <= now()"), "3");
   // Opening again finds nothing to do.
   ASSERT_TRUE(PostgresStore::Open(Options()).ok());
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "3");
 }
 
 TEST_F(PostgresStoreTest, DatabaseOfANewerSchemaIsRefusedAndLeftAlone) {
@@ -211,17 +212,17 @@ TEST_F(PostgresStoreTest, DatabaseOfANewerSchemaIsRefusedAndLeftAlone) {
     ASSERT_TRUE(store->Commit(Sub(kProvider, "s1", {Obs("wachtenden", 3)})).ok());
   }
   ASSERT_EQ(Query("INSERT INTO schema_migrations (version, description) "
-                  "VALUES (3, 'from a newer collector')"),
+                  "VALUES (4, 'from a newer collector')"),
             "");
 
   absl::StatusOr<std::unique_ptr<PostgresStore>> store = PostgresStore::Open(Options());
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr("dbname=vroeg"));
-  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 3"));
+  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 4"));
   EXPECT_THAT(store.status().message(), HasSubstr("written by a newer vroeg-collector"));
-  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 2"));
+  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 3"));
   EXPECT_THAT(store.status().message(), HasSubstr("run the newer vroeg-collector"));
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "4");
   EXPECT_EQ(Query("SELECT count(*) FROM observations"), "1");
 }
 
@@ -239,9 +240,10 @@ TEST_F(PostgresStoreTest, DatabaseOfVersionOneIsMigratedWithItsData) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(Options()));
   EXPECT_EQ(Query(kMigrationLog),
             "1 submissions and observations with correction history; "
-            "2 region that forwarded each submission");
+            "2 region that forwarded each submission; "
+            "3 state checkpoint saved at a clean stop");
   ASSERT_OK_AND_ASSIGN(PostgresStore::Settings settings, store->ReadSettings());
-  EXPECT_EQ(settings.schema_version, 2);
+  EXPECT_EQ(settings.schema_version, 3);
   ASSERT_OK_AND_ASSIGN(StoreCounts counts, store->Counts());
   EXPECT_EQ(counts.submissions, 3u);
   EXPECT_EQ(counts.observations, 6u);
@@ -292,7 +294,7 @@ TEST_F(PostgresStoreTest, DatabaseOfVersionOneIsMigratedWithItsData) {
                                      "f-first nan ''", "f-first -61000.5 ''"));
   store.reset();
   ASSERT_TRUE(PostgresStore::Open(Options()).ok());
-  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM schema_migrations"), "3");
 }
 
 TEST_F(PostgresStoreTest, DatabaseOfAnotherApplicationIsRefusedWithTheReason) {

@@ -196,8 +196,8 @@ TEST(SqliteMigrationTest, DatabaseOfVersionTwoIsMigratedToThreeAndReadsTheSame) 
         "BEGIN; DROP INDEX observations_current; "
         "CREATE INDEX observations_current ON observations (reporter, indicator, care_form, "
         "municipality, period_start, period_end, granularity, value, submission, superseded_by) "
-        "WHERE superseded_by IS NULL; DELETE FROM schema_migrations WHERE version = 3; "
-        "PRAGMA user_version = 2; COMMIT;",
+        "WHERE superseded_by IS NULL; DROP TABLE state_checkpoint; "
+        "DELETE FROM schema_migrations WHERE version >= 3; PRAGMA user_version = 2; COMMIT;",
         nullptr, nullptr, nullptr);
     sqlite3_close(db);
     ASSERT_EQ(rc, SQLITE_OK);
@@ -208,10 +208,10 @@ TEST(SqliteMigrationTest, DatabaseOfVersionTwoIsMigratedToThreeAndReadsTheSame) 
   ASSERT_TRUE(store.ok()) << store.status();
   absl::StatusOr<SqliteStore::Settings> settings = (*store)->ReadSettings();
   ASSERT_TRUE(settings.ok()) << settings.status();
-  EXPECT_EQ(settings->schema_version, 3);
+  EXPECT_EQ(settings->schema_version, 4);
   EXPECT_EQ(Query(path, "SELECT description FROM schema_migrations WHERE version = 3"),
             "current values of each series ordered by period end");
-  EXPECT_EQ(Query(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(path, "PRAGMA user_version"), "4");
   EXPECT_THAT(Query(path, "SELECT sql FROM sqlite_schema WHERE name = 'observations_current'"),
               ::testing::HasSubstr("municipality, period_end, period_start,"));
   EXPECT_EQ(ReadBack(**store), before);

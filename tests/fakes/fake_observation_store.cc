@@ -4,7 +4,9 @@
 #include <compare>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -30,6 +32,8 @@ struct Version {
   std::string submission_id;
   absl::Time received_at;
   std::string region;  // of the submission
+  // Its place (from 1) among all observations stored, in commit order: the fake's position.
+  uint64_t sequence;
 };
 
 struct Submission {
@@ -80,6 +84,7 @@ struct FakeObservationStore::Data {
   // Every version of each series and period in commit order; the last one is current.
   std::map<PeriodKey, std::vector<Version>> versions ABSL_GUARDED_BY(mu);
   uint64_t observations ABSL_GUARDED_BY(mu) = 0;
+  std::optional<StateCheckpoint> checkpoint ABSL_GUARDED_BY(mu);
   int failures_to_inject ABSL_GUARDED_BY(mu) = 0;
   int commit_calls ABSL_GUARDED_BY(mu) = 0;
 
@@ -104,11 +109,11 @@ struct FakeObservationStore::Data {
       std::vector<Version>& series_versions = versions[std::move(key)];
       if (!series_versions.empty()) ++result.corrections;
       series_versions.push_back(Version{observation.granularity, observation.value,
-                                        submission.submission_id, received_at, submission.region});
+                                        submission.submission_id, received_at, submission.region,
+                                        ++observations});
     }
     result.stored = static_cast<uint32_t>(submission.observations.size());
     result.committed_at = received_at;
-    observations += result.stored;
     return result;
   }
 };
@@ -162,6 +167,30 @@ absl::Status FakeObservationStore::ForEachCurrent(
     fn(ToStored(key, versions.back(), /*current=*/true));
   }
   return absl::OkStatus();
+}
+
+absl::Status FakeObservationStore::ForEachCurrentAfter(
+    int64_t position, const std::function<void(const StoredObservation&)>& fn) {
+  absl::MutexLock lock(&data_->mu);
+  for (const auto& [key, versions] : data_->versions) {
+    // A negative position is before every observation.
+    if (position < 0 || versions.back().sequence > static_cast<uint64_t>(position)) {
+      fn(ToStored(key, versions.back(), /*current=*/true));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FakeObservationStore::SaveCheckpoint(std::string_view state) {
+  absl::MutexLock lock(&data_->mu);
+  data_->checkpoint =
+      StateCheckpoint{std::string(state), static_cast<int64_t>(data_->observations)};
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<StateCheckpoint>> FakeObservationStore::TakeCheckpoint() {
+  absl::MutexLock lock(&data_->mu);
+  return std::exchange(data_->checkpoint, std::nullopt);
 }
 
 absl::Status FakeObservationStore::ForEachRecent(

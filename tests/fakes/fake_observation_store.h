@@ -2,10 +2,13 @@
 #define VROEG_TESTS_FAKES_FAKE_OBSERVATION_STORE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,11 +22,11 @@ namespace vroeg {
 // time and region; times are truncated to whole microseconds; commit order decides what is
 // current.
 //
-// Handles made by NewHandle() share the data, which outlives any one handle; destroying a handle
-// and using another stands in for a process restart.
+// Handles made by NewHandle() share the data, the checkpoint included, which outlives any one
+// handle; destroying a handle and using another stands in for a process restart.
 //
-// Thread-safety: thread-safe. ForEachCurrent, ForEachRecent and ForEachObservation hold a lock
-// while they call `fn`, which must not call back into the store.
+// Thread-safety: thread-safe. ForEachCurrent, ForEachCurrentAfter, ForEachRecent and
+// ForEachObservation hold a lock while they call `fn`, which must not call back into the store.
 class FakeObservationStore : public ObservationStore {
  public:
   // An empty store.
@@ -44,6 +47,11 @@ class FakeObservationStore : public ObservationStore {
   std::vector<absl::StatusOr<CommitResult>> CommitGroup(
       std::span<const SubmissionRecord* const> submissions) override;
   absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
+  // Positions count the observations stored so far, in commit order.
+  absl::Status ForEachCurrentAfter(
+      int64_t position, const std::function<void(const StoredObservation&)>& fn) override;
+  absl::Status SaveCheckpoint(std::string_view state) override;
+  absl::StatusOr<std::optional<StateCheckpoint>> TakeCheckpoint() override;
   // Sorts each series' current values in memory.
   absl::Status ForEachRecent(size_t periods_per_series,
                              const std::function<void(const RecentSeries&)>& fn) override;

@@ -23,7 +23,9 @@ namespace vroeg::testing {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Optional;
 
 constexpr char kProvider[] = "urn:vroeg:provider:98990012";
@@ -67,10 +69,14 @@ class CollectorIntegrationTest : public ::testing::Test {
     collector_ = *std::move(collector);
   }
 
-  void RestartCollector() {
-    auto code = collector_->process().Stop(SIGTERM);
+  // SIGTERM: a clean stop; SIGKILL: a crash. Keeps the stopped collector's log.
+  void RestartCollector(int signal = SIGTERM) {
+    auto code = collector_->process().Stop(signal);
     ASSERT_TRUE(code.ok()) << code.status();
-    ASSERT_EQ(*code, 0) << collector_->process().Log();
+    stopped_log_ = collector_->process().Log();
+    if (signal == SIGTERM) {
+      ASSERT_EQ(*code, 0) << stopped_log_;
+    }
     collector_.reset();
     StartCollector();
   }
@@ -130,6 +136,7 @@ class CollectorIntegrationTest : public ::testing::Test {
 
   TestRegion region_;
   std::unique_ptr<RunningCollector> collector_;
+  std::string stopped_log_;
 };
 
 TEST_F(CollectorIntegrationTest, GoodSubmissionReachesStoreAndMetrics) {
@@ -247,10 +254,27 @@ TEST_F(CollectorIntegrationTest, RestartKeepsEverything) {
                         "jeugdzorg_region_occupancy_ratio{region=\"flevoland\","
                         "care_form=\"verblijf\"}"));
   EXPECT_THAT(SampleValue(after, "vroeg_series"), Optional(5.0));
-  EXPECT_THAT(collector_->process().Log(), HasSubstr("event=state_rebuilt series=5"));
+  // A clean stop saves the state, and the start after it reads that back.
+  EXPECT_THAT(stopped_log_, HasSubstr("event=state_checkpoint_saved series=5"));
+  EXPECT_THAT(collector_->process().Log(),
+              ContainsRegex("event=state_rebuilt series=5 .*from=checkpoint"));
   CommandResult again = Agent(kProvider, {file});
   EXPECT_THAT(again.out, HasSubstr("already accepted earlier"));
   EXPECT_EQ(Status().observations_stored(), 5u);
+
+  // What came after the checkpoint, then a crash: no checkpoint, the store is read instead.
+  ASSERT_EQ(Agent(kProvider, {DataFile("later.csv",
+                                       "period_start,period_end,care_form,"
+                                       "municipality,indicator,value\n"
+                                       "2026-10-01,2026-10-31,verblijf,GM0034,"
+                                       "wachtenden,40\n")})
+                .exit_code,
+            0);
+  RestartCollector(SIGKILL);
+  EXPECT_THAT(stopped_log_, Not(HasSubstr("event=state_checkpoint_saved")));
+  EXPECT_THAT(collector_->process().Log(),
+              ContainsRegex("event=state_rebuilt series=5 .*from=store"));
+  EXPECT_THAT(SampleValue(Metrics(), kWaitingSeries), Optional(40.0));
 }
 
 TEST_F(CollectorIntegrationTest, SubmissionForAnotherReporterIsPermissionDenied) {

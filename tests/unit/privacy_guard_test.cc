@@ -32,6 +32,7 @@
 #include "vroeg/api/v1/status.pb.h"
 #include "vroeg/api/v1/submission.pb.h"
 #include "vroeg/catalogue/v1/catalogue.pb.h"
+#include "vroeg/collector/v1/state.pb.h"
 #include "vroeg/config/v1/agent.pb.h"
 #include "vroeg/config/v1/collector.pb.h"
 #include "vroeg/config/v1/tls.pb.h"
@@ -146,8 +147,9 @@ std::string Complaint(absl::string_view what, absl::string_view pattern) {
                       "add it to kAllowed in tests/unit/privacy_guard_test.cc with the reason.");
 }
 
-constexpr absl::string_view kCheckedPackages[] = {
-    "vroeg.api.v1", "vroeg.type.v1", "vroeg.catalogue.v1", "vroeg.config.v1", "vroeg.agent.v1"};
+constexpr absl::string_view kCheckedPackages[] = {"vroeg.api.v1",       "vroeg.type.v1",
+                                                  "vroeg.catalogue.v1", "vroeg.config.v1",
+                                                  "vroeg.agent.v1",     "vroeg.collector.v1"};
 
 bool IsChecked(const FileDescriptor* file) {
   for (absl::string_view package : kCheckedPackages) {
@@ -172,6 +174,7 @@ std::vector<const FileDescriptor*> AnchorFiles() {
       config::v1::AgentConfig::descriptor()->file(),
       agent::v1::SpoolRecord::descriptor()->file(),
       agent::v1::AgentStatus::descriptor()->file(),
+      collector::v1::StateCheckpoint::descriptor()->file(),
   };
 }
 

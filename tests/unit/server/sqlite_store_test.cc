@@ -172,19 +172,19 @@ TEST_F(SqliteStoreTest, DatabaseWithANewerRecordedMigrationIsRefused) {
   ASSERT_TRUE(SqliteStore::Open(path_).ok());
   {
     RawConnection raw(path_);
-    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (4, 'from a newer collector', "
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (5, 'from a newer collector', "
                        "'2030-01-01T00:00:00.000Z')"),
               "");
   }
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path_);
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr(path_));
-  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 4"));
-  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 3"));
+  EXPECT_THAT(store.status().message(), HasSubstr("has schema version 5"));
+  EXPECT_THAT(store.status().message(), HasSubstr("knows schema versions up to 4"));
   EXPECT_THAT(store.status().message(), HasSubstr("run the newer vroeg-collector"));
   RawConnection raw(path_);
-  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "4");
-  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, NewDatabaseRecordsEachMigration) {
@@ -195,10 +195,11 @@ TEST_F(SqliteStoreTest, NewDatabaseRecordsEachMigration) {
                           "FROM schema_migrations"),
             "1 submissions and observations with correction history; "
             "2 region that forwarded each submission; "
-            "3 current values of each series ordered by period end");
+            "3 current values of each series ordered by period end; "
+            "4 state checkpoint saved at a clean stop");
   EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations "
                           "WHERE applied_at GLOB '20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*Z'"),
-            "3");
+            "4");
 }
 
 // A file written by the code before schema_migrations existed (tests/data/storage) keeps all its
@@ -219,8 +220,9 @@ TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) 
                             "FROM schema_migrations"),
               "1 adopted: made before schema_migrations existed; "
               "2 region that forwarded each submission; "
-              "3 current values of each series ordered by period end");
-    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "3");
+              "3 current values of each series ordered by period end; "
+              "4 state checkpoint saved at a clean stop");
+    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "4");
   }
 
   ExpectCountsOfFileFromBeforeMigrations(**store);
@@ -275,13 +277,13 @@ TEST_F(SqliteStoreTest, DatabaseFromBeforeSchemaMigrationsIsAdoptedWithItsData) 
   store->reset();
   ASSERT_TRUE(SqliteStore::Open(path_).ok());
   RawConnection raw(path_);
-  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations"), "4");
   EXPECT_EQ(raw.QueryText("SELECT group_concat(line, ' ') FROM (SELECT submission_id || '=' || "
                           "region AS line FROM submissions ORDER BY id)"),
             "f-first= f-second= f-first= f-third=gooi-en-vechtstreek");
 }
 
-// A file at schema version 1 as a collector with schema_migrations wrote it gets steps 2 and 3.
+// A file at schema version 1 as a collector with schema_migrations wrote it gets steps 2 to 4.
 TEST_F(SqliteStoreTest, DatabaseOfVersionOneIsMigratedWithItsData) {
   ASSERT_NO_FATAL_FAILURE(LoadFileFromBeforeMigrations());
   {
@@ -297,18 +299,19 @@ TEST_F(SqliteStoreTest, DatabaseOfVersionOneIsMigratedWithItsData) {
   ASSERT_TRUE(store.ok()) << store.status();
   absl::StatusOr<SqliteStore::Settings> settings = (*store)->ReadSettings();
   ASSERT_TRUE(settings.ok()) << settings.status();
-  EXPECT_EQ(settings->schema_version, 3);
+  EXPECT_EQ(settings->schema_version, 4);
   {
     RawConnection raw(path_);
     EXPECT_EQ(raw.QueryText("SELECT group_concat(version || ' ' || description, '; ') "
                             "FROM schema_migrations"),
               "1 submissions and observations with correction history; "
               "2 region that forwarded each submission; "
-              "3 current values of each series ordered by period end");
+              "3 current values of each series ordered by period end; "
+              "4 state checkpoint saved at a clean stop");
     EXPECT_EQ(raw.QueryText("SELECT count(*) FROM schema_migrations WHERE version = 2 AND "
                             "applied_at GLOB '20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*Z'"),
               "1");
-    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "3");
+    EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "4");
   }
   ExpectCountsOfFileFromBeforeMigrations(**store);
   EXPECT_EQ(Regions(**store), std::vector<std::string>(6, ""));
@@ -337,7 +340,7 @@ TEST_F(SqliteStoreTest, DurabilitySettingsAreInEffect) {
   // WAL is a property of the file, so another connection sees it too.
   RawConnection raw(path_);
   EXPECT_EQ(raw.QueryText("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, ReadOnlyFileIsRefused) {
