@@ -17,6 +17,11 @@ absl::StatusOr<CommitResult> ObservationStore::Commit(const SubmissionRecord& su
   return std::move(results[0]);
 }
 
+absl::Status ObservationStore::ForEachCurrent(
+    const std::function<void(const StoredObservation&)>& fn) {
+  return ForEachCurrentAfter(0, fn);
+}
+
 absl::Status SubmissionIdReusedError(const SubmissionRecord& submission, absl::Time first_used) {
   return absl::AlreadyExistsError(absl::StrCat(
       "submission id '", submission.submission_id, "' was already used by ", submission.reporter,

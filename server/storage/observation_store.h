@@ -95,7 +95,7 @@ struct CommitResult {
 struct RecentSeries {
   SeriesKey series;
   // Newest first: by period_end, then period_start (YYYY-MM-DD, so by their bytes). Each has the
-  // fields ForEachCurrent fills.
+  // fields ForEachCurrentAfter fills.
   std::vector<StoredObservation> periods;
   // The latest received_at of any current value of the series, whether or not its period is in
   // `periods` (backdated data: an old period may have been received last).
@@ -108,7 +108,8 @@ struct StateCheckpoint {
   // As LatestState wrote it; opaque to the store.
   std::string state;
   // The store's position when it was saved: every observation committed before the save is at
-  // or before it, every later one after it (ForEachCurrentAfter).
+  // or before it, every later one after it (ForEachCurrentAfter). Position 0 is before every
+  // observation.
   int64_t position = 0;
 };
 
@@ -144,9 +145,8 @@ class ObservationStore {
   // cannot be written (nothing written; retry is safe).
   absl::StatusOr<CommitResult> Commit(const SubmissionRecord& submission);
 
-  // Calls `fn` for every current observation, in no particular order. Memory does not grow with
-  // the number of rows. `fn` must not call back into the store.
-  virtual absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) = 0;
+  // Calls `fn` for every current observation: ForEachCurrentAfter(0, fn).
+  absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn);
 
   // Calls `fn` once for every series that has a current value, in no particular order of series,
   // with what LatestState keeps of it (start-up reads this instead of every current value):
@@ -172,7 +172,8 @@ class ObservationStore {
   virtual absl::StatusOr<std::optional<StateCheckpoint>> TakeCheckpoint() = 0;
 
   // Calls `fn` for every observation that is current now and was committed after `position`
-  // (StateCheckpoint::position), in no particular order, with the fields ForEachCurrent fills.
+  // (StateCheckpoint::position), in no particular order, each with series, period, granularity,
+  // value, submission_id, received_at and current = true (the other fields are left empty).
   // Memory does not grow with the number of rows. `fn` must not call back into the store.
   // Errors: UNAVAILABLE when storage cannot be read; `fn` may then have been called for some.
   virtual absl::Status ForEachCurrentAfter(

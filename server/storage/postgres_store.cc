@@ -157,16 +157,14 @@ constexpr const char* kHistory =
     " FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
     "WHERE o.reporter = $1 AND o.indicator = $2 AND o.care_form = $3 AND o.municipality = $4 "
     "AND o.period_start = $5 AND o.period_end = $6 ORDER BY o.id";
-#define VROEG_DECLARE_CURRENT                                                     \
-  "DECLARE current_observations NO SCROLL CURSOR FOR "                            \
-  "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, " \
-  "o.period_end, o.granularity, o.value, s.submission_id, " VROEG_RECEIVED_US     \
-  " FROM observations AS o JOIN submissions AS s ON s.id = o.submission "         \
-  "WHERE o.superseded_by IS NULL"
-constexpr const char* kDeclareCurrent = VROEG_DECLARE_CURRENT;
 // Ids come from one sequence, so those committed after a checkpoint are all above its position;
 // the primary key makes this a range scan when few are.
-constexpr const char* kDeclareCurrentAfter = VROEG_DECLARE_CURRENT " AND o.id > $1::bigint";
+constexpr const char* kDeclareCurrentAfter =
+    "DECLARE current_observations NO SCROLL CURSOR FOR "
+    "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
+    "o.period_end, o.granularity, o.value, s.submission_id, " VROEG_RECEIVED_US
+    " FROM observations AS o JOIN submissions AS s ON s.id = o.submission "
+    "WHERE o.superseded_by IS NULL AND o.id > $1::bigint";
 // Rows per round trip while streaming.
 constexpr const char* kFetchCurrent = "FETCH FORWARD 10000 FROM current_observations";
 // Each series' current values newest first, numbered (rank), with the series' newest received_at
@@ -1066,14 +1064,6 @@ std::vector<absl::StatusOr<CommitResult>> PostgresStore::CommitGroup(
                                     ") failed while ", failed.message())));
   }
   return results;
-}
-
-absl::Status PostgresStore::ForEachCurrent(
-    const std::function<void(const StoredObservation&)>& fn) {
-  VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
-  return StreamCurrent(*lease, kDeclareCurrent, Params(),
-                       absl::StrCat("reading current observations from PostgreSQL (", target_, ")"),
-                       fn);
 }
 
 absl::Status PostgresStore::ForEachCurrentAfter(

@@ -62,11 +62,11 @@ struct PostgresStoreOptions {
 // possibly everything: a retry is then answered as a duplicate); every idle connection of the
 // pool is then opened afresh before its next use.
 //
-// Thread-safety: thread-safe. ForEachCurrent, ForEachCurrentAfter, ForEachRecent and
+// Thread-safety: thread-safe. ForEachCurrentAfter, ForEachRecent and
 // ForEachObservation hold one connection while they call `fn`, which must not call back into the
 // store (with a pool of one that would wait forever).
 //
-// Errors: Commit, ForEachCurrent, ForEachCurrentAfter, ForEachRecent, History, Counts,
+// Errors: Commit, ForEachCurrentAfter, ForEachRecent, History, Counts,
 // SaveCheckpoint and TakeCheckpoint return UNAVAILABLE with PostgreSQL's message when the server
 // cannot be reached or the statement fails; a failed Commit has written nothing unless the
 // message says otherwise (above), a failed SaveCheckpoint or TakeCheckpoint has changed nothing
@@ -103,10 +103,9 @@ class PostgresStore : public ObservationStore {
 
   std::vector<absl::StatusOr<CommitResult>> CommitGroup(
       std::span<const SubmissionRecord* const> submissions) override;
-  // Streams the current values through a cursor, a batch of rows at a time, from one snapshot.
-  absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
-  // As ForEachCurrent, for the rows whose id (from one sequence, in commit order) is above
-  // `position`: a range scan of the primary key.
+  // Streams the current values whose id (from one sequence, in commit order) is above
+  // `position` through a cursor, a batch of rows at a time, from one snapshot: a range scan of
+  // the primary key.
   absl::Status ForEachCurrentAfter(
       int64_t position, const std::function<void(const StoredObservation&)>& fn) override;
   // One statement: upserts the only row of the table state_checkpoint, with the state as bytea

@@ -35,8 +35,8 @@ constexpr SchemaMigration kMigrations[] = {
     // observations (id): with a self-referencing foreign key SQLite rewrites every index entry
     // of the row on each UPDATE, which halved correction throughput. Commit only ever sets it
     // to the id of a row it inserted in the same transaction.
-    // observations_current holds every column ForEachCurrent reads, so that start-up is one
-    // scan of that index; superseded_by (always NULL in it) is there because SQLite 3.40 uses a
+    // observations_current holds every column start-up reads (ForEachRecent), so that it reads
+    // only that index; superseded_by (always NULL in it) is there because SQLite 3.40 uses a
     // partial index as covering only if it holds the columns of the query's WHERE clause.
     {1, "submissions and observations with correction history",
      R"sql(
@@ -136,17 +136,11 @@ constexpr const char* kHistory =
     "CROSS JOIN submissions AS s ON s.id = o.submission "
     "WHERE o.reporter = ?1 AND o.indicator = ?2 AND o.care_form = ?3 AND o.municipality = ?4 "
     "AND o.period_start = ?5 AND o.period_end = ?6 ORDER BY o.id";
-// The columns ReadObservation reads.
-#define VROEG_CURRENT_SELECT                                                                      \
-  "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "                 \
-  "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us FROM observations AS " \
-  "o "
-constexpr const char* kCurrent = VROEG_CURRENT_SELECT
-    "INDEXED BY observations_current "
-    "CROSS JOIN submissions AS s ON s.id = o.submission WHERE o.superseded_by IS NULL";
 // NOT INDEXED: a range of row ids, never a scan of observations_current.
-constexpr const char* kCurrentAfter = VROEG_CURRENT_SELECT
-    "NOT INDEXED CROSS JOIN submissions AS s ON s.id = o.submission "
+constexpr const char* kCurrentAfter =
+    "SELECT o.reporter, o.indicator, o.care_form, o.municipality, o.period_start, "
+    "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us "
+    "FROM observations AS o NOT INDEXED CROSS JOIN submissions AS s ON s.id = o.submission "
     "WHERE o.id > ?1 AND o.superseded_by IS NULL";
 // One statement, so one transaction of its own. max(id) of an INTEGER PRIMARY KEY is one seek.
 constexpr const char* kSaveCheckpoint =
@@ -527,7 +521,6 @@ absl::Status SqliteStore::Prepare() {
       {&insert_observation_, kInsertObservation},
       {&supersede_, kSupersede},
       {&history_, kHistory},
-      {&current_, kCurrent},
       {&current_after_, kCurrentAfter},
       {&save_checkpoint_, kSaveCheckpoint},
       {&take_checkpoint_, kTakeCheckpoint},
@@ -673,21 +666,25 @@ void SqliteStore::RollbackIfActive() {
   sqlite3_step(rollback.get());
 }
 
-absl::Status SqliteStore::ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) {
-  absl::MutexLock lock(&mu_);
-  StatementUse query(current_.get());
-  return StepCurrent(query.get(), fn);
-}
-
 absl::Status SqliteStore::ForEachCurrentAfter(
     int64_t position, const std::function<void(const StoredObservation&)>& fn) {
   absl::MutexLock lock(&mu_);
   StatementUse query(current_after_.get());
-  if (int rc = Bind(query, position); rc != SQLITE_OK) {
+  sqlite3_stmt* stmt = query.get();
+  int rc = Bind(query, position);
+  // One object reused for every row, so that its strings keep their capacity.
+  StoredObservation observation;
+  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    ReadObservation(stmt, &observation);
+    observation.current = true;
+    fn(observation);
+    rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_DONE) {
     return absl::UnavailableError(absl::StrCat("reading current observations from '", path_,
                                                "' failed: ", SqliteMessage(db_.get(), rc)));
   }
-  return StepCurrent(query.get(), fn);
+  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::SaveCheckpoint(std::string_view state) {
@@ -724,23 +721,6 @@ absl::StatusOr<std::optional<StateCheckpoint>> SqliteStore::TakeCheckpoint() {
   if (rc != SQLITE_DONE) return fail(rc);
   if (reset != SQLITE_OK) return fail(reset);
   return checkpoint;
-}
-
-absl::Status SqliteStore::StepCurrent(sqlite3_stmt* stmt,
-                                      const std::function<void(const StoredObservation&)>& fn) {
-  // One object reused for every row, so that its strings keep their capacity.
-  StoredObservation observation;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    ReadObservation(stmt, &observation);
-    observation.current = true;
-    fn(observation);
-  }
-  if (rc != SQLITE_DONE) {
-    return absl::UnavailableError(absl::StrCat("reading current observations from '", path_,
-                                               "' failed: ", SqliteMessage(db_.get(), rc)));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::ForEachRecent(size_t periods_per_series,

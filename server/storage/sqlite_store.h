@@ -40,7 +40,7 @@ struct SqliteStoreOptions {
 // read back as NaN.
 //
 // Thread-safety: thread-safe. The store holds one SQLite connection behind a mutex, so calls are
-// serialised; ForEachCurrent, ForEachCurrentAfter and ForEachRecent hold the mutex for the whole
+// serialised; ForEachCurrentAfter and ForEachRecent hold the mutex for the whole
 // scan and `fn` must not call back into the store (that would deadlock). ForEachObservation reads
 // through a connection of its own. Several processes may open the same file; they then wait for
 // each other's writes for up to SqliteStoreOptions::busy_timeout.
@@ -79,7 +79,6 @@ class SqliteStore : public ObservationStore {
 
   std::vector<absl::StatusOr<CommitResult>> CommitGroup(
       std::span<const SubmissionRecord* const> submissions) override;
-  absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
   // Reads the index of current values backwards, each series' values newest period first
   // (schema version 3). After the `periods_per_series` newest of a series it reads on only while
   // the series' newest received_at so far is older than its reporter's newest submission (an
@@ -138,10 +137,6 @@ class SqliteStore : public ObservationStore {
   absl::Status CommitOne(const SubmissionRecord& submission, absl::StatusOr<CommitResult>* result)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RollbackIfActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Steps `query`, a SELECT of the columns ReadObservation reads, calling `fn` for every row.
-  absl::Status StepCurrent(sqlite3_stmt* query,
-                           const std::function<void(const StoredObservation&)>& fn)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Recount() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> DataVersion() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -157,7 +152,6 @@ class SqliteStore : public ObservationStore {
   Stmt insert_observation_ ABSL_GUARDED_BY(mu_);
   Stmt supersede_ ABSL_GUARDED_BY(mu_);
   Stmt history_ ABSL_GUARDED_BY(mu_);
-  Stmt current_ ABSL_GUARDED_BY(mu_);
   Stmt current_after_ ABSL_GUARDED_BY(mu_);
   Stmt save_checkpoint_ ABSL_GUARDED_BY(mu_);
   Stmt take_checkpoint_ ABSL_GUARDED_BY(mu_);

@@ -938,8 +938,8 @@ TEST_P(ObservationStoreContractTest, CommitGroupAppliesCorrectionsInGroupOrder) 
   }
 }
 
-// Each series' current values by ForEachCurrent, newest period first, and the latest
-// received_at among them: what ForEachRecent must report, computed the old way.
+// Each series' current values by ForEachCurrent (every one after position 0), newest period first,
+// and the latest received_at among them: what ForEachRecent must report, computed the old way.
 std::map<SeriesKey, RecentSeries> RecentTheOldWay(ObservationStore& store, size_t periods) {
   std::map<SeriesKey, RecentSeries> expected;
   for (const StoredObservation& o : AllCurrent(store)) {

@@ -160,15 +160,6 @@ std::vector<absl::StatusOr<CommitResult>> FakeObservationStore::CommitGroup(
   return results;
 }
 
-absl::Status FakeObservationStore::ForEachCurrent(
-    const std::function<void(const StoredObservation&)>& fn) {
-  absl::MutexLock lock(&data_->mu);
-  for (const auto& [key, versions] : data_->versions) {
-    fn(ToStored(key, versions.back(), /*current=*/true));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status FakeObservationStore::ForEachCurrentAfter(
     int64_t position, const std::function<void(const StoredObservation&)>& fn) {
   absl::MutexLock lock(&data_->mu);

@@ -25,7 +25,7 @@ namespace vroeg {
 // Handles made by NewHandle() share the data, the checkpoint included, which outlives any one
 // handle; destroying a handle and using another stands in for a process restart.
 //
-// Thread-safety: thread-safe. ForEachCurrent, ForEachCurrentAfter, ForEachRecent and
+// Thread-safety: thread-safe. ForEachCurrentAfter, ForEachRecent and
 // ForEachObservation hold a lock while they call `fn`, which must not call back into the store.
 class FakeObservationStore : public ObservationStore {
  public:
@@ -46,7 +46,6 @@ class FakeObservationStore : public ObservationStore {
 
   std::vector<absl::StatusOr<CommitResult>> CommitGroup(
       std::span<const SubmissionRecord* const> submissions) override;
-  absl::Status ForEachCurrent(const std::function<void(const StoredObservation&)>& fn) override;
   // Positions count the observations stored so far, in commit order.
   absl::Status ForEachCurrentAfter(
       int64_t position, const std::function<void(const StoredObservation&)>& fn) override;
