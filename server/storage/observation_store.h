@@ -162,7 +162,10 @@ class ObservationStore {
   // Keeps `state` as the checkpoint, replacing any earlier one, at the store's current position.
   // `state` must reflect exactly what was committed before the call, and nothing may commit
   // during it (the collector saves when it stops, after its last commit). Durable when it
-  // returns. Errors: UNAVAILABLE when storage cannot be written (nothing changed).
+  // returns. A state built by one handle cannot hold what others committed, so the call is
+  // refused when another handle or process committed since this handle last called
+  // TakeCheckpoint (since it was opened, if it never did). Errors: FAILED_PRECONDITION saying so
+  // in that case; UNAVAILABLE when storage cannot be read or written; nothing changed either way.
   virtual absl::Status SaveCheckpoint(std::string_view state) = 0;
 
   // Removes the checkpoint and returns it, in one transaction; nullopt when there is none. A

@@ -35,6 +35,9 @@ namespace {
 // another program using the same database: "VROE" for a reporter's commits (second key: a hash
 // of the reporter), "VROM" for schema migrations.
 #define VROEG_REPORTER_LOCK_CLASS "1448234821"
+// Commits hold this lock shared and SaveCheckpoint exclusively: a checkpoint's position then never
+// covers ids of a commit still in flight, which allocated them before the save and commits after.
+#define VROEG_CHECKPOINT_LOCK "1448234822, 0"
 #define VROEG_MIGRATION_LOCK_CLASS "1448234829"
 
 // Append; never edit a released step.
@@ -120,6 +123,10 @@ constexpr const char* kBegin = "BEGIN ISOLATION LEVEL READ COMMITTED";
 constexpr const char* kLockReporters =
     "SELECT pg_advisory_xact_lock(" VROEG_REPORTER_LOCK_CLASS
     ", l.h) FROM (SELECT DISTINCT hashtext(r) AS h FROM unnest($1::text[]) AS r ORDER BY 1) AS l";
+// Before the reporters' locks, so that a commit waiting for SaveCheckpoint holds none of them.
+constexpr const char* kLockAgainstCheckpoint =
+    "SELECT pg_advisory_xact_lock_shared(" VROEG_CHECKPOINT_LOCK ")";
+constexpr const char* kLockCheckpoint = "SELECT pg_advisory_xact_lock(" VROEG_CHECKPOINT_LOCK ")";
 constexpr const char* kFindSubmission =
     "SELECT s.digest, " VROEG_RECEIVED_US
     " FROM submissions AS s WHERE s.reporter = $1 AND s.submission_id = $2";
@@ -216,15 +223,30 @@ constexpr const char* kFetchExport = "FETCH FORWARD 1000 FROM export_observation
 constexpr const char* kCounts =
     "SELECT count(*), coalesce(sum(observation_count), 0), coalesce(sum(corrections), 0) "
     "FROM submissions";
+// Every observation stored, as Counts reads it: what a handle compares to tell whether others
+// committed.
+#define VROEG_OBSERVATION_TOTAL \
+  "(SELECT coalesce(sum(observation_count), 0)::bigint FROM submissions)"
 // The caller lets nothing commit meanwhile, so the largest id is the position of everything
-// committed so far, and every later row gets a larger one from the sequence.
+// committed so far, and every later row gets a larger one from the sequence. Saves only when
+// the observation total is $2, what the handle has seen; the total and the largest id come from
+// the statement's one snapshot. Returns whether it saved.
 constexpr const char* kSaveCheckpoint =
-    "INSERT INTO state_checkpoint (id, position, state) "
+    "WITH saved AS (INSERT INTO state_checkpoint (id, position, state) "
     "SELECT 1, coalesce(max(o.id), 0), $1::bytea FROM observations AS o "
+    "HAVING " VROEG_OBSERVATION_TOTAL
+    " = $2::bigint "
     "ON CONFLICT (id) DO UPDATE "
-    "SET position = excluded.position, state = excluded.state, saved_at = excluded.saved_at";
+    "SET position = excluded.position, state = excluded.state, saved_at = excluded.saved_at "
+    "RETURNING 1) "
+    "SELECT count(*) FROM saved";
+// One row: the checkpoint's position and state (NULL when there was none) and the observation
+// total from the same snapshot, so that the handle's baseline is exactly what the state it
+// restores could have been built from.
 constexpr const char* kTakeCheckpoint =
-    "DELETE FROM state_checkpoint WHERE id = 1 RETURNING position, state";
+    "WITH taken AS (DELETE FROM state_checkpoint WHERE id = 1 RETURNING position, state) "
+    "SELECT t.position, t.state, " VROEG_OBSERVATION_TOTAL
+    " FROM (SELECT 1) AS one LEFT JOIN taken AS t ON true";
 constexpr const char* kSettings =
     "SELECT current_setting('server_version'), current_setting('synchronous_commit'), "
     "current_setting('fsync'), current_database(), current_user, "
@@ -232,6 +254,8 @@ constexpr const char* kSettings =
 
 // Statements prepared on every connection, by name.
 constexpr std::pair<const char*, const char*> kStatements[] = {
+    {"lock_against_checkpoint", kLockAgainstCheckpoint},
+    {"lock_checkpoint", kLockCheckpoint},
     {"lock_reporters", kLockReporters},
     {"find_submission", kFindSubmission},
     {"allocate_ids", kAllocateIds},
@@ -725,34 +749,31 @@ absl::Status Migrate(Connection& connection, const std::string& target) {
   }
 }
 
-// Streams the current values that `declare` (a DECLARE of the cursor kFetchCurrent reads, over
-// the columns ReadObservation reads) selects to `fn`, a batch at a time, from one snapshot.
-// Errors: UNAVAILABLE, starting with `reading`.
-absl::Status StreamCurrent(Connection& connection, const char* declare, const Params& params,
-                           absl::string_view reading,
-                           const std::function<void(const StoredObservation&)>& fn) {
+// Opens the cursor that `declare` (a DECLARE with `params`) names in a REPEATABLE READ READ ONLY
+// transaction, so that every row comes from one snapshot however long `row_fn` takes, and passes
+// each row that `fetch` (a FETCH FORWARD from that cursor) returns to `row_fn`, a batch at a
+// time, until the cursor is exhausted or `row_fn` returns false. Ends the transaction, and with
+// it the cursor. Errors: UNAVAILABLE, starting with `reading`; `row_fn` may then have been
+// called for some rows.
+absl::Status StreamCursor(Connection& connection, const char* declare, const Params& params,
+                          const char* fetch, absl::string_view reading,
+                          const std::function<bool(const PGresult* rows, int row)>& row_fn) {
   auto fail = [&](const Reply& reply) {
     connection.RollbackIfActive();
     return absl::UnavailableError(absl::StrCat(reading, " failed: ", reply.Describe()));
   };
-  // One snapshot for the whole scan, however long `fn` takes.
   if (Reply r = connection.Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) {
     return fail(r);
   }
   if (Reply r = connection.Run(declare, params); !r.ok()) return fail(r);
-  // One object reused for every row, so that its strings keep their capacity.
-  StoredObservation observation;
-  observation.current = true;
-  for (;;) {
-    Reply batch = connection.Run(kFetchCurrent);
+  bool more = true;
+  while (more) {
+    Reply batch = connection.Run(fetch);
     if (!batch.ok()) return fail(batch);
     const PGresult* rows = batch.result.get();
     const int n = PQntuples(rows);
-    for (int row = 0; row < n; ++row) {
-      ReadObservation(rows, row, &observation);
-      fn(observation);
-    }
-    if (n == 0) break;
+    more = n > 0;
+    for (int row = 0; row < n && more; ++row) more = row_fn(rows, row);
   }
   if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
   return absl::OkStatus();
@@ -783,7 +804,13 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
         "PostgreSQL (", target, ") does not have the expected schema: ", status.message(),
         "; restore a backup"));
   }
+  Reply counts = connection->RunPrepared("counts", Params());
+  if (!counts.ok()) {
+    return absl::UnavailableError(absl::StrCat("counting observations in PostgreSQL (", target,
+                                               ") failed: ", counts.Describe()));
+  }
   std::unique_ptr<PostgresStore> store(new PostgresStore(options, std::move(target)));
+  store->observations_seen_ = Int64Value(counts.result.get(), 0, 1);
   absl::MutexLock lock(&store->mu_);
   store->idle_.push_back(std::move(connection));
   store->open_ = 1;
@@ -883,10 +910,11 @@ std::vector<absl::StatusOr<CommitResult>> PostgresStore::CommitGroup(
       connection.RollbackIfActive();
       retry = IsRetryable(reply.sqlstate) && attempt < kCommitAttempts;
       if (reply.sqlstate == kLockNotAvailable) {
-        return failure(step,
-                       absl::StrCat("another commit of this reporter held its lock longer than ",
-                                    absl::FormatDuration(options_.lock_timeout)),
-                       kNothingStored);
+        return failure(
+            step,
+            absl::StrCat("another commit of one of these reporters held its lock longer than ",
+                         absl::FormatDuration(options_.lock_timeout)),
+            kNothingStored);
       }
       return failure(step, reply.Describe(), kNothingStored);
     };
@@ -1023,6 +1051,10 @@ std::vector<absl::StatusOr<CommitResult>> PostgresStore::CommitGroup(
     failed = [&]() -> absl::Status {
       step = "starting a transaction";
       if (Reply r = connection.Run(kBegin); !r.ok()) return fail(r);
+      step = "waiting for a state checkpoint being saved";
+      if (Reply r = connection.RunPrepared("lock_against_checkpoint", Params()); !r.ok()) {
+        return fail(r);
+      }
       step = "waiting for the reporters' earlier commits";
       if (Reply r = connection.RunPrepared("lock_reporters", Params().Add(reporters)); !r.ok()) {
         return fail(r);
@@ -1049,7 +1081,16 @@ std::vector<absl::StatusOr<CommitResult>> PostgresStore::CommitGroup(
     }();
     if (failed.ok() || !retry) break;
   }
-  if (failed.ok()) return results;
+  if (failed.ok()) {
+    int64_t inserted = 0;
+    for (const absl::StatusOr<CommitResult>& result : results) {
+      if (result.ok() && !result->duplicate) inserted += result->stored;
+    }
+    observations_seen_ += inserted;
+    return results;
+  }
+  // Also when the COMMIT's outcome is unknown: should it have stored the group, the count falls
+  // short and SaveCheckpoint refuses, the safe side.
   results.clear();
   for (size_t i = 0; i < submissions.size(); ++i) {
     // Refused whatever became of the transaction.
@@ -1069,18 +1110,41 @@ std::vector<absl::StatusOr<CommitResult>> PostgresStore::CommitGroup(
 absl::Status PostgresStore::ForEachCurrentAfter(
     int64_t position, const std::function<void(const StoredObservation&)>& fn) {
   VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
-  return StreamCurrent(*lease, kDeclareCurrentAfter, Params().Add(position),
-                       absl::StrCat("reading current observations after position ", position,
-                                    " from PostgreSQL (", target_, ")"),
-                       fn);
+  // One object reused for every row, so that its strings keep their capacity.
+  StoredObservation observation;
+  observation.current = true;
+  return StreamCursor(*lease, kDeclareCurrentAfter, Params().Add(position), kFetchCurrent,
+                      absl::StrCat("reading current observations after position ", position,
+                                   " from PostgreSQL (", target_, ")"),
+                      [&](const PGresult* rows, int row) {
+                        ReadObservation(rows, row, &observation);
+                        fn(observation);
+                        return true;
+                      });
 }
 
 absl::Status PostgresStore::SaveCheckpoint(std::string_view state) {
   VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
-  Reply reply = lease->RunPrepared("save_checkpoint", Params().AddBytes(state));
-  if (!reply.ok()) {
+  Connection& connection = *lease;
+  auto fail = [&](const Reply& failed) {
+    connection.RollbackIfActive();
     return absl::UnavailableError(absl::StrCat("saving the state checkpoint in PostgreSQL (",
-                                               target_, ") failed: ", reply.Describe()));
+                                               target_, ") failed: ", failed.Describe()));
+  };
+  // In a transaction of its own, so that the lock waits for commits in flight and the save's
+  // statement (READ COMMITTED) sees what they committed.
+  if (Reply r = connection.Run(kBegin); !r.ok()) return fail(r);
+  if (Reply r = connection.RunPrepared("lock_checkpoint", Params()); !r.ok()) return fail(r);
+  Params params;
+  params.AddBytes(state).Add(observations_seen_.load());
+  Reply reply = connection.RunPrepared("save_checkpoint", params);
+  if (!reply.ok()) return fail(reply);
+  if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
+  if (Int64Value(reply.result.get(), 0, 0) != 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another process committed to PostgreSQL (", target_,
+        ") since this collector read its state, so a checkpoint would miss its values; the next "
+        "start reads the store instead"));
   }
   return absl::OkStatus();
 }
@@ -1093,7 +1157,8 @@ absl::StatusOr<std::optional<StateCheckpoint>> PostgresStore::TakeCheckpoint() {
                                                target_, ") failed: ", reply.Describe()));
   }
   const PGresult* row = reply.result.get();
-  if (PQntuples(row) == 0) return std::nullopt;
+  observations_seen_ = BinaryInt64Value(row, 0, 2);
+  if (PQgetisnull(row, 0, 0) != 0) return std::nullopt;
   StateCheckpoint checkpoint;
   checkpoint.position = BinaryInt64Value(row, 0, 0);
   CopyValue(row, 0, 1, &checkpoint.state);
@@ -1103,19 +1168,9 @@ absl::StatusOr<std::optional<StateCheckpoint>> PostgresStore::TakeCheckpoint() {
 absl::Status PostgresStore::ForEachRecent(size_t periods_per_series,
                                           const std::function<void(const RecentSeries&)>& fn) {
   VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
-  Connection& connection = *lease;
-  auto fail = [&](const Reply& reply) {
-    connection.RollbackIfActive();
-    return absl::UnavailableError(absl::StrCat("reading recent observations from PostgreSQL (",
-                                               target_, ") failed: ", reply.Describe()));
-  };
-  if (Reply r = connection.Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) {
-    return fail(r);
-  }
   Params params;
   params.Add(static_cast<int64_t>(
       std::min<size_t>(periods_per_series, std::numeric_limits<int64_t>::max())));
-  if (Reply r = connection.Run(kDeclareRecent, params); !r.ok()) return fail(r);
   // One object reused for every series, so that its strings keep their capacity.
   RecentSeries recent;
   size_t kept = 0;
@@ -1124,31 +1179,29 @@ absl::Status PostgresStore::ForEachRecent(size_t periods_per_series,
     recent.periods.resize(kept);
     fn(recent);
   };
-  for (;;) {
-    Reply batch = connection.Run(kFetchRecent);
-    if (!batch.ok()) return fail(batch);
-    const PGresult* rows = batch.result.get();
-    const int n = PQntuples(rows);
-    for (int row = 0; row < n; ++row) {
-      if (Int64Value(rows, row, 11) == 1) {
-        if (any) flush();
-        any = true;
-        CopyValue(rows, row, 0, &recent.series.reporter);
-        CopyValue(rows, row, 1, &recent.series.indicator);
-        CopyValue(rows, row, 2, &recent.series.care_form);
-        CopyValue(rows, row, 3, &recent.series.municipality);
-        recent.newest_received = absl::FromUnixMicros(Int64Value(rows, row, 10));
-        kept = 0;
-      }
-      if (kept == periods_per_series) continue;
-      if (kept == recent.periods.size()) recent.periods.emplace_back();
-      StoredObservation& observation = recent.periods[kept++];
-      ReadObservation(rows, row, &observation);
-      observation.current = true;
+  // Rows come series by series, each starting at rank 1.
+  auto add_row = [&](const PGresult* rows, int row) {
+    if (Int64Value(rows, row, 11) == 1) {
+      if (any) flush();
+      any = true;
+      CopyValue(rows, row, 0, &recent.series.reporter);
+      CopyValue(rows, row, 1, &recent.series.indicator);
+      CopyValue(rows, row, 2, &recent.series.care_form);
+      CopyValue(rows, row, 3, &recent.series.municipality);
+      recent.newest_received = absl::FromUnixMicros(Int64Value(rows, row, 10));
+      kept = 0;
     }
-    if (n == 0) break;
-  }
-  if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
+    if (kept == periods_per_series) return true;
+    if (kept == recent.periods.size()) recent.periods.emplace_back();
+    StoredObservation& observation = recent.periods[kept++];
+    ReadObservation(rows, row, &observation);
+    observation.current = true;
+    return true;
+  };
+  VROEG_RETURN_IF_ERROR(StreamCursor(
+      *lease, kDeclareRecent, params, kFetchRecent,
+      absl::StrCat("reading recent observations from PostgreSQL (", target_, ")"), add_row));
+  // The last series, once the cursor has shown that no more of its periods follow.
   if (any) flush();
   return absl::OkStatus();
 }
@@ -1178,41 +1231,21 @@ absl::Status PostgresStore::ForEachObservation(
     return absl::InvalidArgumentError("an export's period_end range holds a NUL character");
   }
   VROEG_ASSIGN_OR_RETURN(Lease lease, Acquire());
-  Connection& connection = *lease;
-  auto fail = [&](const Reply& reply) {
-    connection.RollbackIfActive();
-    return absl::UnavailableError(
-        absl::StrCat("reading observations for an export from PostgreSQL (", target_,
-                     ") failed: ", reply.Describe()));
-  };
-  // One snapshot for the whole scan, however long `fn` takes.
-  if (Reply r = connection.Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !r.ok()) {
-    return fail(r);
-  }
-  if (Reply r = connection.Run(kDeclareExport, params); !r.ok()) return fail(r);
   // One object reused for every row, so that its strings keep their capacity.
   StoredObservation observation;
-  bool more = true;
-  while (more) {
-    Reply batch = connection.Run(kFetchExport);
-    if (!batch.ok()) return fail(batch);
-    const PGresult* rows = batch.result.get();
-    const int n = PQntuples(rows);
-    more = n > 0;
-    for (int row = 0; row < n && more; ++row) {
-      ReadObservation(rows, row, &observation);
-      observation.current = PQgetisnull(rows, row, 10) != 0;
-      CopyValue(rows, row, 10, &observation.superseded_by_submission_id);
-      observation.superseded_at = observation.current
-                                      ? absl::InfinitePast()
-                                      : absl::FromUnixMicros(Int64Value(rows, row, 11));
-      CopyValue(rows, row, 12, &observation.region);
-      more = fn(observation);
-    }
-  }
-  // Ends the transaction and with it the cursor, also when `fn` stopped early.
-  if (Reply r = connection.Run("COMMIT"); !r.ok()) return fail(r);
-  return absl::OkStatus();
+  return StreamCursor(
+      *lease, kDeclareExport, params, kFetchExport,
+      absl::StrCat("reading observations for an export from PostgreSQL (", target_, ")"),
+      [&](const PGresult* rows, int row) {
+        ReadObservation(rows, row, &observation);
+        observation.current = PQgetisnull(rows, row, 10) != 0;
+        CopyValue(rows, row, 10, &observation.superseded_by_submission_id);
+        observation.superseded_at = observation.current
+                                        ? absl::InfinitePast()
+                                        : absl::FromUnixMicros(Int64Value(rows, row, 11));
+        CopyValue(rows, row, 12, &observation.region);
+        return fn(observation);
+      });
 }
 
 absl::StatusOr<std::vector<StoredObservation>> PostgresStore::History(

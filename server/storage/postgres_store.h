@@ -1,6 +1,7 @@
 #ifndef VROEG_SERVER_STORAGE_POSTGRES_STORE_H_
 #define VROEG_SERVER_STORAGE_POSTGRES_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -55,7 +56,9 @@ struct PostgresStoreOptions {
 // Commits of different reporters run in parallel; commits of one reporter take turns under a
 // transaction-scoped advisory lock (a group holds those of all its reporters), so that two commits
 // of the same submission id end as one stored and one duplicate, never as an error, and the history
-// of a series is in commit order. Several collector processes may share one database.
+// of a series is in commit order. Several collector processes may share one database; each
+// handle counts the observations its own commits insert, so that SaveCheckpoint can tell when
+// another one committed (ObservationStore::SaveCheckpoint).
 //
 // A lost connection (server restarted, network cut) fails the call that meets it with
 // UNAVAILABLE, having written nothing (or, when the connection broke during COMMIT itself,
@@ -73,7 +76,9 @@ struct PostgresStoreOptions {
 // unless the connection broke as the server committed. Commit returns INVALID_ARGUMENT, writing
 // nothing, for text holding a NUL character, which PostgreSQL cannot store (the collector's
 // validation lets none through); CommitGroup returns it for that submission only and commits the
-// others. The checkpoint's state is bytea, so it may hold any bytes.
+// others. SaveCheckpoint returns FAILED_PRECONDITION, saving nothing, when another handle or
+// process committed since this handle opened or last called TakeCheckpoint. The checkpoint's
+// state is bytea, so it may hold any bytes.
 class PostgresStore : public ObservationStore {
  public:
   // What the server reports for this store's connections, for start-up logs and tests.
@@ -109,9 +114,14 @@ class PostgresStore : public ObservationStore {
   absl::Status ForEachCurrentAfter(
       int64_t position, const std::function<void(const StoredObservation&)>& fn) override;
   // One statement: upserts the only row of the table state_checkpoint, with the state as bytea
-  // and the largest observation id as the position.
+  // and the largest observation id as the position, if the store's observation total (as
+  // Counts reads it) is still the one this handle read at Open or its last TakeCheckpoint plus
+  // what its own commits inserted since; otherwise FAILED_PRECONDITION, saving nothing. A
+  // CommitGroup whose COMMIT may or may not have gone through counts as not stored, so a save
+  // after it is refused, the safe side.
   absl::Status SaveCheckpoint(std::string_view state) override;
-  // One statement: deletes that row, returning it.
+  // One statement: deletes that row, returning it, and reads the observation total from the
+  // same snapshot as this handle's new baseline.
   absl::StatusOr<std::optional<StateCheckpoint>> TakeCheckpoint() override;
   // Numbers each series' current values by period with a window function over one snapshot
   // (PostgreSQL sorts the current values for it) and streams those kept through a cursor.
@@ -156,6 +166,9 @@ class PostgresStore : public ObservationStore {
   int open_ ABSL_GUARDED_BY(mu_) = 0;
   // Raised whenever a connection is found broken; idle connections opened before are renewed.
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  // The observation total read at Open or the last TakeCheckpoint, plus what this handle's
+  // commits inserted after it: what SaveCheckpoint expects the store to hold.
+  std::atomic<int64_t> observations_seen_ = 0;
 };
 
 }  // namespace vroeg

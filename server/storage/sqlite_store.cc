@@ -35,9 +35,9 @@ constexpr SchemaMigration kMigrations[] = {
     // observations (id): with a self-referencing foreign key SQLite rewrites every index entry
     // of the row on each UPDATE, which halved correction throughput. Commit only ever sets it
     // to the id of a row it inserted in the same transaction.
-    // observations_current holds every column start-up reads (ForEachRecent), so that it reads
-    // only that index; superseded_by (always NULL in it) is there because SQLite 3.40 uses a
-    // partial index as covering only if it holds the columns of the query's WHERE clause.
+    // observations_current held every column start-up read at this version, so that start-up
+    // was one scan of that index; superseded_by (always NULL in it) is there because SQLite 3.40
+    // uses a partial index as covering only if it holds the columns of the query's WHERE clause.
     {1, "submissions and observations with correction history",
      R"sql(
 CREATE TABLE submissions (
@@ -142,7 +142,7 @@ constexpr const char* kCurrentAfter =
     "o.period_end, o.granularity, o.value, s.submission_id, s.received_at_us "
     "FROM observations AS o NOT INDEXED CROSS JOIN submissions AS s ON s.id = o.submission "
     "WHERE o.id > ?1 AND o.superseded_by IS NULL";
-// One statement, so one transaction of its own. max(id) of an INTEGER PRIMARY KEY is one seek.
+// max(id) of an INTEGER PRIMARY KEY is one seek.
 constexpr const char* kSaveCheckpoint =
     "INSERT OR REPLACE INTO state_checkpoint (id, position, state, saved_at) "
     "VALUES (1, (SELECT coalesce(max(id), 0) FROM observations), ?1, "
@@ -543,6 +543,7 @@ absl::Status SqliteStore::Prepare() {
   }
   // counted_version_ is still unset, so the first Counts() counts: start-up does not wait for
   // a count of every row.
+  VROEG_ASSIGN_OR_RETURN(state_version_, DataVersion());
   return absl::OkStatus();
 }
 
@@ -689,13 +690,36 @@ absl::Status SqliteStore::ForEachCurrentAfter(
 
 absl::Status SqliteStore::SaveCheckpoint(std::string_view state) {
   absl::MutexLock lock(&mu_);
-  StatementUse save(save_checkpoint_.get());
-  int rc = sqlite3_bind_blob64(save.get(), 1, state.data(), state.size(), SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_step(save.get());
-  if (rc != SQLITE_DONE) {
+  auto fail = [&](int code) {
+    RollbackIfActive();
     return absl::UnavailableError(absl::StrCat("saving the state checkpoint in '", path_,
-                                               "' failed: ", SqliteMessage(db_.get(), rc)));
+                                               "' failed: ", SqliteMessage(db_.get(), code)));
+  };
+  // The write lock first, so that no other connection can commit between the check and the save.
+  {
+    StatementUse begin(begin_.get());
+    if (int rc = sqlite3_step(begin.get()); rc != SQLITE_DONE) return fail(rc);
   }
+  absl::StatusOr<int64_t> version = DataVersion();
+  if (!version.ok()) {
+    RollbackIfActive();
+    return version.status();
+  }
+  if (*version != state_version_) {
+    RollbackIfActive();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another process committed to '", path_,
+        "' since this collector read its state, so a checkpoint would miss its values; the next "
+        "start reads the store instead"));
+  }
+  StatementUse save(save_checkpoint_.get());
+  // A null pointer would bind NULL rather than an empty blob.
+  int rc = sqlite3_bind_blob64(save.get(), 1, state.data() != nullptr ? state.data() : "",
+                               state.size(), SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(save.get());
+  if (rc != SQLITE_DONE) return fail(rc);
+  StatementUse commit(commit_.get());
+  if (rc = sqlite3_step(commit.get()); rc != SQLITE_DONE) return fail(rc);
   return absl::OkStatus();
 }
 
@@ -706,6 +730,7 @@ absl::StatusOr<std::optional<StateCheckpoint>> SqliteStore::TakeCheckpoint() {
     return absl::UnavailableError(absl::StrCat("taking the state checkpoint from '", path_,
                                                "' failed: ", SqliteMessage(db_.get(), code)));
   };
+  VROEG_ASSIGN_OR_RETURN(state_version_, DataVersion());
   std::optional<StateCheckpoint> checkpoint;
   int rc = sqlite3_step(take);
   if (rc == SQLITE_ROW) {

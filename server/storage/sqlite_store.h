@@ -89,7 +89,8 @@ class SqliteStore : public ObservationStore {
   absl::Status ForEachRecent(size_t periods_per_series,
                              const std::function<void(const RecentSeries&)>& fn) override;
   // INSERT OR REPLACE of the one row of state_checkpoint (schema version 4) with the highest
-  // observation id as its position.
+  // observation id as its position, refused when PRAGMA data_version shows that another
+  // connection committed since this one opened or last took the checkpoint.
   absl::Status SaveCheckpoint(std::string_view state) override;
   // DELETE ... RETURNING: read and removed in one transaction.
   absl::StatusOr<std::optional<StateCheckpoint>> TakeCheckpoint() override;
@@ -164,6 +165,9 @@ class SqliteStore : public ObservationStore {
   // Valid while PRAGMA data_version equals counted_version_ (no other connection has written).
   StoreCounts counts_ ABSL_GUARDED_BY(mu_);
   int64_t counted_version_ ABSL_GUARDED_BY(mu_) = -1;
+  // PRAGMA data_version when this handle opened or last took the checkpoint: SaveCheckpoint
+  // refuses once another connection has committed since.
+  int64_t state_version_ ABSL_GUARDED_BY(mu_) = -1;
 };
 
 }  // namespace vroeg

@@ -8,13 +8,16 @@
 namespace vroeg {
 namespace {
 
-// Every handle shares the data of the first; Reopen returns a fresh handle on it.
+// Every handle shares the data of the first; Reopen and OpenAnother return a fresh handle on it.
 class FakeStoreFactory : public StoreFactory {
  public:
   absl::StatusOr<std::unique_ptr<ObservationStore>> Create() override {
     return std::unique_ptr<ObservationStore>(origin_.NewHandle());
   }
   absl::StatusOr<std::unique_ptr<ObservationStore>> Reopen() override {
+    return std::unique_ptr<ObservationStore>(origin_.NewHandle());
+  }
+  absl::StatusOr<std::unique_ptr<ObservationStore>> OpenAnother() override {
     return std::unique_ptr<ObservationStore>(origin_.NewHandle());
   }
 

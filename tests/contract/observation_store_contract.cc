@@ -1182,6 +1182,30 @@ TEST_P(ObservationStoreContractTest, CheckpointIsTakenOnceAsSaved) {
   EXPECT_FALSE(after_reopen.has_value()) << "taking it was not durable";
 }
 
+// A state built through one handle holds nothing another handle committed: a checkpoint of it
+// at a later position would make the next start skip those values.
+TEST_P(ObservationStoreContractTest, CheckpointIsRefusedWhenAnotherHandleCommitted) {
+  ASSERT_TRUE(store_->Commit(Sub(kProvider, "s1", "d1", kT0, {Obs("wachtenden", "", "", 1)})).ok());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ObservationStore> other, factory_->OpenAnother());
+  ASSERT_TRUE(store_->TakeCheckpoint().ok());
+  ASSERT_TRUE(
+      other->Commit(Sub(kOtherProvider, "o1", "do1", kT0, {Obs("wachtenden", "", "", 2)})).ok());
+  const absl::Status refused = store_->SaveCheckpoint("state");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(refused.message(), HasSubstr("another process committed"));
+  ASSERT_OK_AND_ASSIGN(std::optional<StateCheckpoint> none, store_->TakeCheckpoint());
+  EXPECT_FALSE(none.has_value()) << "a refused checkpoint was saved";
+
+  // Its own commits since its last TakeCheckpoint do not stop it; they stop the other handle.
+  ASSERT_TRUE(store_->Commit(Sub(kProvider, "s2", "d2", kT0, {Obs("wachtenden", "", "", 3)})).ok());
+  EXPECT_EQ(other->SaveCheckpoint("other").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store_->SaveCheckpoint("state").ok());
+  other.reset();
+  ASSERT_OK_AND_ASSIGN(std::optional<StateCheckpoint> saved, store_->TakeCheckpoint());
+  ASSERT_TRUE(saved.has_value());
+  EXPECT_EQ(saved->state, "state");
+}
+
 TEST_P(ObservationStoreContractTest, CurrentAfterACheckpointIsWhatWasCommittedSince) {
   ASSERT_NO_FATAL_FAILURE(CommitRandomHistories(*store_, 7, "before"));
   ASSERT_TRUE(store_->SaveCheckpoint("state").ok());

@@ -23,6 +23,10 @@ class StoreFactory {
   // Returns a new handle on the storage made by Create(), as a restarted collector would get
   // it. The caller has destroyed the previous handle.
   virtual absl::StatusOr<std::unique_ptr<ObservationStore>> Reopen() = 0;
+
+  // A second handle on the storage made by Create(), open at the same time as the first, as
+  // another collector process would have it.
+  virtual absl::StatusOr<std::unique_ptr<ObservationStore>> OpenAnother() = 0;
 };
 
 struct ObservationStoreContractParam {

@@ -51,7 +51,8 @@ constexpr char kMigrationLog[] =
   ASSERT_TRUE(statusor.ok()) << statusor.status();       \
   lhs = std::move(statusor).value()
 
-// A server and an empty database per test; Reopen opens a new store on the same database.
+// A server and an empty database per test; Reopen and OpenAnother open a new store on the same
+// database.
 class PostgresStoreFactory : public StoreFactory {
  public:
   absl::StatusOr<std::unique_ptr<ObservationStore>> Create() override {
@@ -62,6 +63,7 @@ class PostgresStoreFactory : public StoreFactory {
     return Open();
   }
   absl::StatusOr<std::unique_ptr<ObservationStore>> Reopen() override { return Open(); }
+  absl::StatusOr<std::unique_ptr<ObservationStore>> OpenAnother() override { return Open(); }
 
  private:
   absl::StatusOr<std::unique_ptr<ObservationStore>> Open() {

@@ -26,6 +26,7 @@ class SqliteStoreFactory : public StoreFactory {
  public:
   absl::StatusOr<std::unique_ptr<ObservationStore>> Create() override { return Open(); }
   absl::StatusOr<std::unique_ptr<ObservationStore>> Reopen() override { return Open(); }
+  absl::StatusOr<std::unique_ptr<ObservationStore>> OpenAnother() override { return Open(); }
 
  private:
   absl::StatusOr<std::unique_ptr<ObservationStore>> Open() {

@@ -120,7 +120,10 @@ struct FakeObservationStore::Data {
 
 FakeObservationStore::FakeObservationStore() : data_(std::make_shared<Data>()) {}
 
-FakeObservationStore::FakeObservationStore(std::shared_ptr<Data> data) : data_(std::move(data)) {}
+FakeObservationStore::FakeObservationStore(std::shared_ptr<Data> data) : data_(std::move(data)) {
+  absl::MutexLock lock(&data_->mu);
+  observations_seen_ = data_->observations;
+}
 
 FakeObservationStore::~FakeObservationStore() = default;
 
@@ -156,6 +159,9 @@ std::vector<absl::StatusOr<CommitResult>> FakeObservationStore::CommitGroup(
   }
   for (const SubmissionRecord* submission : submissions) {
     results.push_back(data.CommitOne(*submission));
+    if (results.back().ok() && !results.back()->duplicate) {
+      observations_seen_ += results.back()->stored;
+    }
   }
   return results;
 }
@@ -164,8 +170,7 @@ absl::Status FakeObservationStore::ForEachCurrentAfter(
     int64_t position, const std::function<void(const StoredObservation&)>& fn) {
   absl::MutexLock lock(&data_->mu);
   for (const auto& [key, versions] : data_->versions) {
-    // A negative position is before every observation.
-    if (position < 0 || versions.back().sequence > static_cast<uint64_t>(position)) {
+    if (versions.back().sequence > static_cast<uint64_t>(position)) {
       fn(ToStored(key, versions.back(), /*current=*/true));
     }
   }
@@ -174,6 +179,11 @@ absl::Status FakeObservationStore::ForEachCurrentAfter(
 
 absl::Status FakeObservationStore::SaveCheckpoint(std::string_view state) {
   absl::MutexLock lock(&data_->mu);
+  if (data_->observations != observations_seen_) {
+    return absl::FailedPreconditionError(
+        "another process committed to the fake store since this collector read its state, so a "
+        "checkpoint would miss its values; the next start reads the store instead");
+  }
   data_->checkpoint =
       StateCheckpoint{std::string(state), static_cast<int64_t>(data_->observations)};
   return absl::OkStatus();
@@ -181,6 +191,7 @@ absl::Status FakeObservationStore::SaveCheckpoint(std::string_view state) {
 
 absl::StatusOr<std::optional<StateCheckpoint>> FakeObservationStore::TakeCheckpoint() {
   absl::MutexLock lock(&data_->mu);
+  observations_seen_ = data_->observations;
   return std::exchange(data_->checkpoint, std::nullopt);
 }
 

@@ -23,7 +23,9 @@ namespace vroeg {
 // current.
 //
 // Handles made by NewHandle() share the data, the checkpoint included, which outlives any one
-// handle; destroying a handle and using another stands in for a process restart.
+// handle; destroying a handle and using another stands in for a process restart, and two handles
+// in use at once for two collector processes: SaveCheckpoint on one is refused once the other
+// committed since it was made or last called TakeCheckpoint.
 //
 // Thread-safety: thread-safe. ForEachCurrentAfter, ForEachRecent and
 // ForEachObservation hold a lock while they call `fn`, which must not call back into the store.
@@ -67,6 +69,9 @@ class FakeObservationStore : public ObservationStore {
   explicit FakeObservationStore(std::shared_ptr<Data> data);
 
   std::shared_ptr<Data> data_;
+  // Guarded by data_->mu. The observations stored in all when this handle was made or last
+  // called TakeCheckpoint, plus those its own commits stored since: what SaveCheckpoint expects.
+  uint64_t observations_seen_ = 0;
 };
 
 }  // namespace vroeg
