@@ -384,34 +384,37 @@ class AgentDaemonImpl : public AgentDaemon {
         catalogue, collector_.Get()->reporter(), DutchDate(clock_->Now()), {}, ""};
     bool spooled = false;
     bool taken = false;
-    absl::MutexLock lock(&folders_.mu);
-    for (auto& folder : folders_.list) {
-      auto ready = folder->ReadyFiles();
-      if (!ready.ok()) {
-        logger_->Error("drop_folder_error", {{"reason", ready.status().message()}});
-        board_->RecordError(ready.status(), clock_->Now());
-        continue;
-      }
-      for (const std::string& path : *ready) {
-        auto outcome = TakeFile(path, context, *spool_, *folder, *logger_);
-        if (!outcome.ok()) {
-          logger_->Error("file_intake_error",
-                         {{"file", path}, {"reason", outcome.status().message()}});
-          board_->RecordError(outcome.status(), clock_->Now(), "", path);
+    {
+      absl::MutexLock lock(&folders_.mu);
+      for (auto& folder : folders_.list) {
+        auto ready = folder->ReadyFiles();
+        if (!ready.ok()) {
+          logger_->Error("drop_folder_error", {{"reason", ready.status().message()}});
+          board_->RecordError(ready.status(), clock_->Now());
           continue;
         }
-        taken = true;
-        files_[static_cast<int>(*outcome)]->Increment();
-        board_->RecordFile(*outcome);
-        spooled |= *outcome == IntakeOutcome::kSpooled;
-        // A full spool will not take the next file either; try again next scan.
-        if (*outcome == IntakeOutcome::kDeferred) break;
+        for (const std::string& path : *ready) {
+          auto outcome = TakeFile(path, context, *spool_, *folder, *logger_);
+          if (!outcome.ok()) {
+            logger_->Error("file_intake_error",
+                           {{"file", path}, {"reason", outcome.status().message()}});
+            board_->RecordError(outcome.status(), clock_->Now(), "", path);
+            continue;
+          }
+          taken = true;
+          files_[static_cast<int>(*outcome)]->Increment();
+          board_->RecordFile(*outcome);
+          spooled |= *outcome == IntakeOutcome::kSpooled;
+          // A full spool will not take the next file either; try again next scan.
+          if (*outcome == IntakeOutcome::kDeferred) break;
+        }
       }
     }
-    if (spooled) forwarder_->Notify();
     // The files read are freed by now; their pages go back rather than stay resident while the
-    // daemon waits for the next file.
+    // daemon waits for the next file. Before the forwarder wakes, and without the folders' lock:
+    // with one malloc arena, every allocation waits for the trim.
     if (taken) malloc_trim(0);
+    if (spooled) forwarder_->Notify();
   }
 
   // Waits one scan interval; true when shutting down.

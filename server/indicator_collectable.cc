@@ -325,16 +325,16 @@ IndicatorCollectable::Rendering IndicatorCollectable::Render(absl::Time now) con
   early_warning::Snapshot snapshot = state_->Snapshot();
   const size_t series_held = snapshot.size();
   Rendering rendering;
-  rendering.valid_from = now;
+  rendering.validity.from = now;
   early_warning::Expiry expiry;
   snapshot = early_warning::DropExpired(std::move(snapshot), settings_, now, &expiry);
-  rendering.expiry_changes = expiry.next;
+  rendering.validity.expiry_changes = expiry.next;
 
   const early_warning::Context context{&catalogue, &roles_, &settings_, &region_, now, started_};
   const early_warning::Figures figures = early_warning::ComputeFigures(snapshot, context);
   for (const auto& [key, compliance] : figures.compliance) {
     if (!compliance.overdue) {
-      rendering.valid_through = std::min(rendering.valid_through, compliance.due);
+      rendering.validity.through = std::min(rendering.validity.through, compliance.due);
     }
   }
   std::map<std::string, early_warning::Family> aggregates =
@@ -404,9 +404,7 @@ void IndicatorCollectable::AppendExposition(std::vector<ExpositionChunk>* chunks
     Rendering rendering = Render(now);
     auto text = std::make_shared<CachedText>();
     text->version = version;
-    text->valid_from = rendering.valid_from;
-    text->expiry_changes = rendering.expiry_changes;
-    text->valid_through = rendering.valid_through;
+    text->validity = rendering.validity;
     text->not_exposed = rendering.not_exposed;
     std::string before;
     std::string after;

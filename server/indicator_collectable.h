@@ -50,31 +50,34 @@ class IndicatorCollectable : public TextCollectable {
   void AppendExposition(std::vector<ExpositionChunk>* chunks) const override;
 
  private:
-  // The families at one instant, vroeg_series_not_exposed_total without its sample, and the
-  // instants between which they stay the same as long as the state does.
+  // The instants between which a rendering stays the same as long as the state does.
+  struct Validity {
+    absl::Time from;
+    // The first instant at which a reporter expires.
+    absl::Time expiry_changes = absl::InfiniteFuture();
+    // The last instant before a reporter becomes overdue.
+    absl::Time through = absl::InfiniteFuture();
+    bool Covers(absl::Time now) const {
+      return now >= from && now < expiry_changes && now <= through;
+    }
+  };
+  // The families at one instant, vroeg_series_not_exposed_total without its sample.
   struct Rendering {
     std::vector<prometheus::MetricFamily> families;
     // Per-reporter samples the cap left out of this rendering.
     uint64_t not_exposed = 0;
-    absl::Time valid_from;
-    // The first instant at which a reporter expires.
-    absl::Time expiry_changes = absl::InfiniteFuture();
-    // The last instant before a reporter becomes overdue.
-    absl::Time valid_through = absl::InfiniteFuture();
+    Validity validity;
   };
   // The text of a Rendering, split around the counter that changes per scrape.
   struct CachedText {
     uint64_t version = 0;
-    absl::Time valid_from;
-    absl::Time expiry_changes;
-    absl::Time valid_through;
+    Validity validity;
     uint64_t not_exposed = 0;
     ExpositionChunk before_counter;
     prometheus::MetricFamily counter;
     ExpositionChunk after_counter;
     bool ValidAt(uint64_t state_version, absl::Time now) const {
-      return version == state_version && now >= valid_from && now < expiry_changes &&
-             now <= valid_through;
+      return version == state_version && validity.Covers(now);
     }
   };
 

@@ -153,42 +153,50 @@ std::string Frame(absl::string_view payload) {
   return framed;
 }
 
-// The entry record of `request`, framed. Byte for byte what serializing a SpoolRecord holding
+// The entry record of `request`, framed: byte for byte what serializing a SpoolRecord holding
 // a copy of the request would give (fields in number order), without that copy: for a large
 // file the observations would otherwise be in memory twice, and the serialized record three
-// times. `record` holds every field but the request.
-std::string FrameEntry(const SpoolRecord& record, const api::v1::SubmitRequest& request,
-                       size_t payload_bytes) {
-  using google::protobuf::internal::WireFormatLite;
-  SpoolRecord head;
-  head.set_kind(record.kind());
-  head.set_sequence(record.sequence());
-  SpoolRecord tail = record;
-  tail.clear_kind();
-  tail.clear_sequence();
-  std::string framed(kHeaderBytes, '\0');
-  framed.reserve(kHeaderBytes + payload_bytes);
-  head.AppendToString(&framed);
-  {
-    google::protobuf::io::StringOutputStream stream(&framed);
-    google::protobuf::io::CodedOutputStream out(&stream);
-    WireFormatLite::WriteTag(SpoolRecord::kRequestFieldNumber,
-                             WireFormatLite::WIRETYPE_LENGTH_DELIMITED, &out);
-    out.WriteVarint32(static_cast<uint32_t>(request.GetCachedSize()));
-    request.SerializeWithCachedSizes(&out);
+// times.
+class EntryRecord {
+ public:
+  EntryRecord(uint64_t sequence, absl::string_view source, absl::Time spooled_at,
+              const api::v1::SubmitRequest& request)
+      : request_(request) {
+    using google::protobuf::internal::WireFormatLite;
+    head_.set_kind(agent::v1::SPOOL_RECORD_KIND_ENTRY);
+    head_.set_sequence(sequence);
+    tail_.set_source(std::string(source));
+    *tail_.mutable_spooled_at() = ToProtoTimestamp(spooled_at);
+    // Sizing the request also caches its size, which Frame writes ahead of it.
+    payload_bytes_ =
+        head_.ByteSizeLong() +
+        WireFormatLite::TagSize(SpoolRecord::kRequestFieldNumber, WireFormatLite::TYPE_MESSAGE) +
+        WireFormatLite::MessageSize(request) + tail_.ByteSizeLong();
   }
-  tail.AppendToString(&framed);
-  SealFrame(framed);
-  return framed;
-}
 
-// The size of the entry record FrameEntry writes; also caches the request's size for it.
-size_t EntryPayloadBytes(const SpoolRecord& record, const api::v1::SubmitRequest& request) {
-  using google::protobuf::internal::WireFormatLite;
-  return record.ByteSizeLong() +
-         WireFormatLite::TagSize(SpoolRecord::kRequestFieldNumber, WireFormatLite::TYPE_MESSAGE) +
-         WireFormatLite::LengthDelimitedSize(request.ByteSizeLong());
-}
+  size_t payload_bytes() const { return payload_bytes_; }
+
+  std::string Frame() const {
+    std::string framed(kHeaderBytes, '\0');
+    framed.reserve(kHeaderBytes + payload_bytes_);
+    head_.AppendToString(&framed);
+    {
+      google::protobuf::io::StringOutputStream stream(&framed);
+      google::protobuf::io::CodedOutputStream out(&stream);
+      google::protobuf::internal::WireFormatLite::WriteMessage(SpoolRecord::kRequestFieldNumber,
+                                                               request_, &out);
+    }
+    tail_.AppendToString(&framed);
+    SealFrame(framed);
+    return framed;
+  }
+
+ private:
+  const api::v1::SubmitRequest& request_;
+  SpoolRecord head_;  // the fields numbered before the request
+  SpoolRecord tail_;  // and after it
+  size_t payload_bytes_;
+};
 
 // What is wrong with the record at `offset`, or nothing when its framing and CRC are intact
 // (then `payload` and `frame_size` are set).
@@ -797,12 +805,8 @@ absl::StatusOr<uint64_t> FileSpool::Append(const api::v1::SubmitRequest& request
   absl::MutexLock lock(&mu_);
   const uint64_t sequence = next_sequence_;
   const absl::Time now = clock_->Now();
-  SpoolRecord record;
-  record.set_kind(agent::v1::SPOOL_RECORD_KIND_ENTRY);
-  record.set_sequence(sequence);
-  record.set_source(std::string(source));
-  *record.mutable_spooled_at() = ToProtoTimestamp(now);
-  const size_t payload_bytes = EntryPayloadBytes(record, request);
+  const EntryRecord entry(sequence, source, now, request);
+  const size_t payload_bytes = entry.payload_bytes();
   if (payload_bytes > kMaxPayloadBytes ||
       payload_bytes + kHeaderBytes + kMaxSettlementBytes > options_.max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -810,7 +814,7 @@ absl::StatusOr<uint64_t> FileSpool::Append(const api::v1::SubmitRequest& request
         " bytes and can never fit in the spool (max_bytes ", options_.max_bytes, ", at most ",
         kMaxPayloadBytes, " bytes per submission); split it"));
   }
-  const std::string framed = FrameEntry(record, request, payload_bytes);
+  const std::string framed = entry.Frame();
   const uint64_t needed = framed.size() + kMaxSettlementBytes;
   if (UsedBytes() + needed > options_.max_bytes) {
     return absl::ResourceExhaustedError(

@@ -29,6 +29,17 @@ absl::Status WriteError(const std::string& what, const std::string& path) {
   return absl::UnavailableError(absl::StrCat("cannot ", what, " ", path, ": ", strerror(errno)));
 }
 
+// Writes all of `block` at `offset`; a short write is an error too, without an errno of its own.
+absl::Status WriteBlock(int fd, const std::string& block, size_t offset, const std::string& path) {
+  const ssize_t written = pwrite(fd, block.data(), block.size(), static_cast<off_t>(offset));
+  if (written < 0) return WriteError("write", path);
+  if (static_cast<size_t>(written) != block.size()) {
+    return absl::UnavailableError(
+        absl::StrCat("short write to ", path, ": ", written, " of ", block.size(), " bytes"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<DurableWriteResult> DurableWrites(const std::string& dir, absl::Duration limit) {
@@ -41,22 +52,15 @@ absl::StatusOr<DurableWriteResult> DurableWrites(const std::string& dir, absl::D
   absl::Status status;
   DurableWriteResult result;
   // Allocated and synced first, so that the measured writes change no file size or extents.
-  for (size_t i = 0; i < kBlocks && status.ok(); ++i) {
-    if (pwrite(fd, block.data(), kBlock, static_cast<off_t>(i * kBlock)) !=
-        static_cast<ssize_t>(kBlock)) {
-      status = WriteError("write", path);
-    }
-  }
+  for (size_t i = 0; i < kBlocks && status.ok(); ++i)
+    status = WriteBlock(fd, block, i * kBlock, path);
   if (status.ok() && fsync(fd) != 0) status = WriteError("sync", path);
   const absl::Time start = absl::Now();
   for (size_t i = 0; status.ok() && absl::Now() - start < limit; ++i) {
     const absl::Time t0 = absl::Now();
-    if (pwrite(fd, block.data(), kBlock, static_cast<off_t>((i % kBlocks) * kBlock)) !=
-            static_cast<ssize_t>(kBlock) ||
-        fdatasync(fd) != 0) {
-      status = WriteError("write", path);
-      break;
-    }
+    status = WriteBlock(fd, block, (i % kBlocks) * kBlock, path);
+    if (status.ok() && fdatasync(fd) != 0) status = WriteError("sync", path);
+    if (!status.ok()) break;
     result.seconds.push_back(absl::ToDoubleSeconds(absl::Now() - t0));
   }
   result.elapsed = absl::Now() - start;

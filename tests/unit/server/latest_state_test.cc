@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_observation_store.h"
+#include "vroeg/collector/v1/state.pb.h"
 
 namespace vroeg {
 namespace {
@@ -14,6 +15,8 @@ namespace {
 using early_warning::ParseDay;
 using early_warning::PeriodValue;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 constexpr char kA[] = "urn:vroeg:provider:11111111";
 
@@ -156,6 +159,66 @@ TEST(LatestStateTest, RebuildFromTheStoreEqualsTheStateBuiltLive) {
                                                   Period("2026-05-01", "2026-05-28", 55),
                                                   Period("2026-06-01", "2026-06-28", 6)));
   EXPECT_EQ(got[1].history.newest_received, absl::ToUnixSeconds(kT0 + absl::Hours(8)));
+}
+
+// A well-formed checkpoint of one series with the periods it is given, for history_periods 3.
+collector::v1::StateCheckpoint Checkpoint(const std::vector<PeriodValue>& periods) {
+  collector::v1::StateCheckpoint checkpoint;
+  checkpoint.set_format(1);
+  checkpoint.set_history_periods(3);
+  collector::v1::SeriesState* series = checkpoint.add_series();
+  series->set_reporter(kA);
+  series->set_indicator("wachtenden");
+  series->set_newest_received(absl::ToUnixSeconds(kT0));
+  for (const PeriodValue& period : periods) {
+    series->add_period_start(period.start);
+    series->add_period_end(period.end);
+    series->add_value(period.value);
+  }
+  return checkpoint;
+}
+
+// Each checkpoint is refused for what is wrong with it, and the store is read instead.
+TEST(LatestStateTest, ACheckpointThatIsNotWhatSaveWritesIsRefusedWithItsReason) {
+  const PeriodValue june = Period("2026-06-01", "2026-06-30", 4);
+  const PeriodValue july = Period("2026-07-01", "2026-07-31", 5);
+  collector::v1::StateCheckpoint newer_format = Checkpoint({june});
+  newer_format.set_format(2);
+  collector::v1::StateCheckpoint mismatched = Checkpoint({june, july});
+  mismatched.mutable_series(0)->add_value(6);
+  collector::v1::StateCheckpoint twice = Checkpoint({june});
+  *twice.add_series() = twice.series(0);
+  collector::v1::StateCheckpoint empty_series = Checkpoint({});
+  const std::pair<std::string, std::string> cases[] = {
+      {std::string("\xff\xff\xff\xff"), "it is not a state checkpoint"},
+      {newer_format.SerializeAsString(), "it has format 2, this collector reads 1"},
+      {Checkpoint({june, july, june, july}).SerializeAsString(), "damaged history"},
+      {Checkpoint({july, june}).SerializeAsString(), "damaged history"},
+      {Checkpoint({june, june}).SerializeAsString(), "damaged history"},
+      {mismatched.SerializeAsString(), "damaged history"},
+      {empty_series.SerializeAsString(), "damaged history"},
+      {twice.SerializeAsString(), "holds a series twice"},
+  };
+  for (const auto& [bytes, reason] : cases) {
+    SCOPED_TRACE(reason);
+    FakeObservationStore store;
+    ASSERT_TRUE(store.SaveCheckpoint(bytes).ok());
+    LatestState state(3);
+    absl::StatusOr<LatestState::LoadSummary> loaded = state.Load(store);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_FALSE(loaded->from_checkpoint);
+    EXPECT_THAT(loaded->checkpoint_refused, HasSubstr(reason));
+    EXPECT_THAT(state.Snapshot(), IsEmpty()) << "nothing of a refused checkpoint is kept";
+  }
+
+  // The same shape, well formed, is restored as it was.
+  FakeObservationStore store;
+  ASSERT_TRUE(store.SaveCheckpoint(Checkpoint({june, july}).SerializeAsString()).ok());
+  LatestState state(3);
+  absl::StatusOr<LatestState::LoadSummary> loaded = state.Load(store);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(loaded->from_checkpoint);
+  EXPECT_THAT(Periods(state), ElementsAre(june, july));
 }
 
 }  // namespace
